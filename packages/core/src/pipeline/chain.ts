@@ -1,0 +1,25 @@
+import type { ProcessorBase } from "../component/processor-base.js";
+
+/** Any processor, generator or sink, whatever it takes and gives. */
+// oxlint-disable-next-line no-explicit-any -- the widest component type; `unknown` would reject typed ones
+export type AnyProcessor = ProcessorBase<any, any>;
+
+/** What a component takes (unknown when it declares nothing). */
+export type InputOf<P> = P extends { readonly "~types"?: { in: (event: infer I) => void } } ? I : unknown;
+
+/** What a component gives (unknown when it declares nothing). */
+export type OutputOf<P> = P extends { readonly "~types"?: { out: () => infer O } } ? O : unknown;
+
+/** An event of type `Out` may flow into a component that takes `In`; `unknown` output flows anywhere, as untyped BSPump code expects. */
+type Flows<Out, In> = unknown extends Out ? true : [Out] extends [In] ? true : false;
+
+/**
+ * The chain `build()` accepts after a source of `In`: each component must take what the one before
+ * it gives, and nothing may follow a sink. A wrong component is replaced by the type it should have
+ * been, so the compiler points at it.
+ */
+export type Chain<In, Ps extends readonly unknown[]> = Ps extends readonly [infer Head, ...infer Tail]
+  ? Head extends { readonly kind: 2 }
+    ? Tail extends readonly [] ? readonly [Head] : readonly [Head, ...{ [K in keyof Tail]: never }]
+    : readonly [Flows<In, InputOf<Head>> extends true ? Head : ProcessorBase<In, unknown>, ...Chain<OutputOf<Head>, Tail>]
+  : readonly [];

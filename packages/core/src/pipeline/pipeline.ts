@@ -1,0 +1,552 @@
+import type { PumpApplication } from "../application/application.js";
+import { Config, type ConfigValues } from "../config/config.js";
+import type { Connection } from "../component/connection.js";
+import type { Generator } from "../component/generator.js";
+import { KIND_GENERATOR, KIND_SINK, type ProcessorBase } from "../component/processor-base.js";
+import type { Source } from "../component/source.js";
+import type { Context } from "../context.js";
+import { DELIVERY } from "../delivery/delivery.js";
+import { NotConsumedError, NotFoundError, PipelineBuildError, StoppedError } from "../errors.js";
+import type { LogRecord, Logger } from "../logger.js";
+import { PubSub } from "../pubsub.js";
+import { Batch, type BatchHost } from "./batch.js";
+import type { AnyProcessor, Chain } from "./chain.js";
+import { PipelineMetrics, type PipelineMetricsSnapshot } from "./metrics.js";
+
+export interface PipelineOptions {
+  id?: string | undefined;
+  config?: ConfigValues | undefined;
+}
+
+/** The hard error a pipeline is stopped by, until it is cleared. */
+export interface PipelineErrorState {
+  error: unknown;
+  context: Context | undefined;
+  event: unknown;
+  /** Id of the component that failed, when known. */
+  componentId: string | undefined;
+  /** Epoch seconds. */
+  at: number;
+}
+
+/** What throttles a pipeline while its generators' futures are at the concurrency limit. */
+const FUTURES_THROTTLER = Object.freeze({ id: "AsyncFuturesThrottler" });
+
+/** A ready source is made to yield to the event loop at least this often (ms), so timers and I/O keep running. */
+const CHILLOUT_MS = 10;
+const RESOLVED: Promise<void> = Promise.resolve();
+const RECENT_LOG_SIZE = 50;
+const SOFT_ERROR_LOG_INTERVAL_MS = 10_000;
+
+type Waiter<T> = ReturnType<typeof Promise.withResolvers<T>>;
+
+function waiter<T>(): Waiter<T> {
+  const w = Promise.withResolvers<T>();
+  w.promise.catch(() => {}); // a stop may reject it with nobody waiting
+  return w;
+}
+
+function nameOf(who: unknown): string {
+  if (typeof who === "object" && who !== null && "id" in who) return String((who as { id: unknown }).id);
+  return String(who);
+}
+
+/**
+ * Sources feed a chain of processors that ends in a sink. Events flow in batches, each processor
+ * sees one event at a time, synchronously; the pipeline tracks readiness (errors and throttles) so
+ * sources wait instead of buffering, and settles each tracked event's delivery exactly once.
+ */
+export class Pipeline {
+  static ConfigDefaults: ConfigValues = { async_concurrency_limit: 1000 };
+
+  readonly app: PumpApplication;
+  readonly id: string;
+  readonly config: Config;
+  readonly pubsub: PubSub;
+  readonly log: Logger;
+  readonly metrics = new PipelineMetrics();
+  readonly sources: Source[] = [];
+  /** The most recent log records of this pipeline and its components, newest last. */
+  readonly recentLog: LogRecord[] = [];
+
+  #processors: ProcessorBase[] = [];
+  #depths: ProcessorBase[][] = [[]];
+  readonly #throttles = new Set<unknown>();
+  readonly #ancestors = new Set<Pipeline>();
+  #error: PipelineErrorState | undefined;
+  #state: "idle" | "running" | "stopping" = "idle";
+  #isReady = false;
+  #readyWait: Waiter<void> | undefined;
+  #clearedWait: Waiter<boolean> | undefined;
+  readonly #futures = new Set<Promise<unknown>>();
+  readonly #futuresLimit: number;
+  #lastYield = performance.now();
+  readonly #softErrors = new Map<string, { loggedAt: number; suppressed: number }>();
+  readonly #host: BatchHost;
+
+  constructor(app: PumpApplication, id?: string | PipelineOptions, options: PipelineOptions = {}) {
+    const opts = typeof id === "object" ? id : { ...options, id: id ?? options.id };
+    this.app = app;
+    this.id = opts.id ?? new.target.name;
+    if (this.id.includes(".")) throw new PipelineBuildError(`Pipeline id '${this.id}' must not contain '.' (it separates addresses)`);
+    this.config = Config.forClass(new.target, `pipeline:${this.id}`, opts.config, app.config);
+    this.log = app.log.child({ pipeline: this.id }, "bspump.pipeline", (record) => {
+      if (this.recentLog.push(record) > RECENT_LOG_SIZE) this.recentLog.shift();
+    });
+    this.pubsub = new PubSub(this.log);
+    this.#futuresLimit = this.config.getInt("async_concurrency_limit", this.config.getInt("async_concurency_limit", 1000));
+    this.#host = {
+      metrics: this.metrics,
+      chain: (depth) => this.#depths[depth] ?? [],
+      failed: (component, context, event, error) => this.#failed(component, context, event, error),
+      notConsumed: (depth, contexts, count) => this.#notConsumed(depth, contexts, count),
+      spawn: (generator, context, event, depth) => this.#spawn(generator, context, event, depth),
+      whenCleared: () => {
+        if (this.#state === "stopping") return Promise.resolve(false);
+        if (this.#error === undefined) return Promise.resolve(true);
+        return (this.#clearedWait ??= waiter()).promise;
+      },
+    };
+  }
+
+  // ---- construction -------------------------------------------------------------------------
+
+  /** Sets the source(s) and appends the processors; the chain is type-checked from the source on. */
+  build<Out, const Ps extends readonly AnyProcessor[]>(
+    source: Source<Out> | readonly Source<Out>[],
+    ...processors: Ps & Chain<NoInfer<Out>, Ps>
+  ): this {
+    this.setSource(source);
+    for (const processor of processors) this.appendProcessor(processor);
+    return this;
+  }
+
+  /** Adds a source, or several; all feed depth 0. */
+  setSource(source: Source<unknown> | readonly Source<unknown>[]): void {
+    for (const s of Array.isArray(source) ? source : [source]) {
+      if (s.pipeline !== this) throw new PipelineBuildError(`Source '${s.id}' belongs to pipeline '${s.pipeline.id}', not '${this.id}'`);
+      if (this.sources.some((other) => other.id === s.id)) throw new PipelineBuildError(`Pipeline '${this.id}' already has a source '${s.id}'`);
+      this.sources.push(s);
+    }
+  }
+
+  appendProcessor(processor: AnyProcessor): void {
+    this.#check(processor);
+    const last = this.#processors.at(-1);
+    if (last !== undefined && last.kind === KIND_SINK) {
+      throw new PipelineBuildError(`Pipeline '${this.id}': cannot add '${processor.id}' after the sink '${last.id}'`);
+    }
+    this.#setProcessors([...this.#processors, processor]);
+  }
+
+  /** Inserts before the processor `id`; false when there is none. */
+  insertBefore(id: string, processor: AnyProcessor): boolean {
+    return this.#insert(id, processor, 0);
+  }
+
+  /** Inserts after the processor `id`; false when there is none. */
+  insertAfter(id: string, processor: AnyProcessor): boolean {
+    return this.#insert(id, processor, 1);
+  }
+
+  removeProcessor(id: string): void {
+    const index = this.#processors.findIndex((p) => p.id === id);
+    if (index < 0) throw new NotFoundError("Processor", id, `in pipeline '${this.id}'`);
+    this.#setProcessors(this.#processors.filter((_, i) => i !== index));
+  }
+
+  /** The processors by depth: a generator ends a depth, the processors after it form the next. */
+  iterProcessors(): IterableIterator<readonly ProcessorBase[]> {
+    return this.#depths.values();
+  }
+
+  locateSource(id: string): Source | undefined {
+    return this.sources.find((s) => s.id === id);
+  }
+
+  locateProcessor(id: string): ProcessorBase | undefined {
+    return this.#processors.find((p) => p.id === id);
+  }
+
+  locateConnection(id: string | Connection): Connection {
+    return this.app.pumpService.locateConnection(id);
+  }
+
+  #insert(id: string, processor: AnyProcessor, offset: 0 | 1): boolean {
+    const index = this.#processors.findIndex((p) => p.id === id);
+    if (index < 0) return false;
+    this.#check(processor);
+    const next = [...this.#processors];
+    next.splice(index + offset, 0, processor);
+    const sink = next.findIndex((p) => p.kind === KIND_SINK);
+    if (sink >= 0 && sink < next.length - 1) {
+      throw new PipelineBuildError(`Pipeline '${this.id}': cannot add '${processor.id}' after the sink '${next[sink]!.id}'`);
+    }
+    this.#setProcessors(next);
+    return true;
+  }
+
+  #check(processor: ProcessorBase): void {
+    if (processor.pipeline !== this) {
+      throw new PipelineBuildError(`Processor '${processor.id}' belongs to pipeline '${processor.pipeline.id}', not '${this.id}'`);
+    }
+    if (this.#processors.some((p) => p.id === processor.id)) {
+      throw new PipelineBuildError(`Pipeline '${this.id}' already has a processor '${processor.id}': give the second one its own id`);
+    }
+  }
+
+  #setProcessors(processors: ProcessorBase[]): void {
+    const depths: ProcessorBase[][] = [[]];
+    for (const p of processors) {
+      depths.at(-1)!.push(p);
+      if (p.kind === KIND_GENERATOR) {
+        (p as Generator).pipelineDepth = depths.length - 1;
+        depths.push([]);
+      }
+    }
+    this.#processors = processors;
+    this.#depths = depths;
+  }
+
+  // ---- event flow ---------------------------------------------------------------------------
+
+  /** Processes one event from a source; waits while the pipeline is not ready. The context is copied. */
+  async process(event: unknown, context?: Context): Promise<void> {
+    if (!this.#isReady || performance.now() - this.#lastYield >= CHILLOUT_MS) await this.ready();
+    this.metrics.in++;
+    const pending = new Batch(this.#host, 0, [event], [context === undefined ? {} : { ...context }]).run();
+    if (pending !== undefined) await pending;
+  }
+
+  /**
+   * Processes a batch with one await; waits first while the pipeline is not ready. `contexts[i]`
+   * belongs to `events[i]` and is used as it is (the source makes one per event).
+   */
+  async processBatch(events: readonly unknown[], contexts?: readonly Context[]): Promise<void> {
+    const n = events.length;
+    if (contexts !== undefined && contexts.length !== n) {
+      throw new RangeError(`processBatch: ${n} events but ${contexts.length} contexts`);
+    }
+    if (!this.#isReady || performance.now() - this.#lastYield >= CHILLOUT_MS) await this.ready();
+    if (n === 0) return;
+    let ctxs: Context[];
+    if (contexts === undefined) {
+      ctxs = [];
+      for (let i = 0; i < n; i++) ctxs.push({});
+    } else {
+      ctxs = contexts.slice();
+    }
+    this.metrics.in += n;
+    const pending = new Batch(this.#host, 0, events.slice(), ctxs).run();
+    if (pending !== undefined) await pending;
+  }
+
+  /**
+   * Sends an event through the processors of `depth` (what a generator does with each event it
+   * makes). The context is copied, keeping the source's delivery, which now waits for this event too.
+   */
+  inject(context: Context | undefined, event: unknown, depth: number): void {
+    const copy: Context = context === undefined ? {} : { ...context };
+    copy[DELIVERY]?.hold();
+    const pending = new Batch(this.#host, depth, [event], [copy]).run();
+    if (pending !== undefined) this.ensureFuture(pending);
+  }
+
+  #spawn(generator: Generator, context: Context, event: unknown, depth: number): void {
+    let result: void | Promise<void>;
+    try {
+      result = generator.generate(context, event, depth);
+    } catch (error) {
+      this.#generatorFailed(generator, context, event, error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      context[DELIVERY]?.done();
+      return;
+    }
+    this.ensureFuture(
+      result.then(
+        () => context[DELIVERY]?.done(),
+        (error: unknown) => this.#generatorFailed(generator, context, event, error),
+      ),
+    );
+  }
+
+  #generatorFailed(generator: Generator, context: Context, event: unknown, error: unknown): void {
+    this.metrics.drop++;
+    this.#failed(generator, context, event, error);
+  }
+
+  /** A component failed on an event: soft errors drop it and go on, hard ones stop the pipeline. True when hard. */
+  #failed(component: ProcessorBase, context: Context, event: unknown, error: unknown): boolean {
+    const hard = this.setError(context, event, error, component);
+    const delivery = context[DELIVERY];
+    if (delivery !== undefined) {
+      if (hard) delivery.fail(error);
+      else delivery.done();
+    }
+    return hard;
+  }
+
+  #notConsumed(depth: number, contexts: readonly Context[], count: number): void {
+    const error = new NotConsumedError(this.id, this.#depths[depth]?.at(-1)?.id);
+    this.metrics.drop += count;
+    const hard = this.setError(contexts[0], undefined, error);
+    for (let i = 0; i < count; i++) {
+      const delivery = contexts[i]![DELIVERY];
+      if (delivery === undefined) continue;
+      if (hard) delivery.fail(error);
+      else delivery.done();
+    }
+  }
+
+  // ---- readiness and throttling -------------------------------------------------------------
+
+  /**
+   * Resolves when the pipeline may take events: no error and no throttle. Sources await it before
+   * producing. It rejects with StoppedError once the pipeline is stopping. While ready, it now and
+   * then resolves on the next turn of the event loop so a busy source cannot starve timers and I/O.
+   */
+  ready(): Promise<void> {
+    if (this.#state === "stopping") return Promise.reject(new StoppedError(`Pipeline '${this.id}'`));
+    if (this.#isReady) {
+      const now = performance.now();
+      if (now - this.#lastYield < CHILLOUT_MS) return RESOLVED;
+      this.#lastYield = now;
+      return new Promise((resolve) => setImmediate(resolve));
+    }
+    return (this.#readyWait ??= waiter()).promise;
+  }
+
+  isReady(): boolean {
+    return this.#isReady;
+  }
+
+  /**
+   * Holds the pipeline (`on`) or releases it, on behalf of `who` (a sink with a full buffer, a queue,
+   * the futures limit...). Linked pipelines feeding this one are held too.
+   */
+  throttle(who: unknown, on = true): void {
+    if (on) this.#throttles.add(who);
+    else this.#throttles.delete(who);
+    for (const ancestor of this.#ancestors) ancestor.throttle(who, on);
+    this.#evaluateReady();
+  }
+
+  /** Who holds the pipeline now. */
+  getThrottles(): ReadonlySet<unknown> {
+    return this.#throttles;
+  }
+
+  /** Makes `ancestor` (a pipeline feeding this one) wait whenever this one is throttled. */
+  link(ancestor: Pipeline): void {
+    if (ancestor === this || ancestor.#feedsFrom(this)) {
+      throw new PipelineBuildError(`Linking '${ancestor.id}' as an ancestor of '${this.id}' would make a cycle`);
+    }
+    this.#ancestors.add(ancestor);
+    for (const who of this.#throttles) ancestor.throttle(who, true);
+  }
+
+  unlink(ancestor: Pipeline): void {
+    if (!this.#ancestors.delete(ancestor)) return;
+    for (const who of this.#throttles) ancestor.throttle(who, false);
+  }
+
+  /** True when `pipeline` is an ancestor of this one, directly or not. */
+  #feedsFrom(pipeline: Pipeline): boolean {
+    for (const ancestor of this.#ancestors) if (ancestor === pipeline || ancestor.#feedsFrom(pipeline)) return true;
+    return false;
+  }
+
+  #evaluateReady(): void {
+    const ready = this.#state === "running" && this.#error === undefined && this.#throttles.size === 0;
+    if (ready === this.#isReady) return;
+    this.#isReady = ready;
+    this.metrics.ready(ready);
+    if (ready) {
+      const wait = this.#readyWait;
+      this.#readyWait = undefined;
+      wait?.resolve();
+      this.pubsub.publish("bspump.pipeline.ready!", this);
+    } else {
+      this.pubsub.publish("bspump.pipeline.not_ready!", this);
+    }
+  }
+
+  // ---- errors -------------------------------------------------------------------------------
+
+  /**
+   * Records a failure. With no error it clears the pipeline's error instead (BSPump's
+   * `set_error(None, None, None)`). `handleError` decides: true is a soft error (counted as a
+   * warning, the event dropped, processing goes on), false a hard one (the pipeline stops being
+   * ready until the error is cleared). Returns true for a hard error.
+   */
+  setError(context: Context | undefined, event: unknown, error: unknown, component?: { readonly id: string }): boolean {
+    if (error === undefined || error === null) {
+      this.clearError();
+      return false;
+    }
+    const componentId = component?.id;
+    if (this.handleError(error, context, event)) {
+      this.metrics.warning++;
+      this.#logSoftError(componentId, error);
+      this.pubsub.publish("bspump.pipeline.warning!", this);
+      return false;
+    }
+    this.metrics.error++;
+    if (this.#error !== undefined) {
+      this.log.warn("Another error while the pipeline is already in error", { component: componentId, error });
+      return true;
+    }
+    this.#error = { error, context, event, componentId, at: this.app.time() };
+    this.log.error("Pipeline stopped by an error", { component: componentId, error });
+    this.pubsub.publish("bspump.pipeline.error!", this);
+    this.#evaluateReady();
+    return true;
+  }
+
+  /** Override to make some errors soft: return true to drop the event and go on. */
+  handleError(_error: unknown, _context: Context | undefined, _event: unknown): boolean {
+    return false;
+  }
+
+  isError(): boolean {
+    return this.#error !== undefined;
+  }
+
+  /** The hard error the pipeline is stopped by, if any. */
+  get error(): PipelineErrorState | undefined {
+    return this.#error;
+  }
+
+  /** Clears a hard error: waiting batches go on, sources whose `main()` ended start again. */
+  clearError(): void {
+    if (this.#error === undefined) return;
+    this.#error = undefined;
+    this.log.notice("Pipeline error cleared");
+    const cleared = this.#clearedWait;
+    this.#clearedWait = undefined;
+    cleared?.resolve(true);
+    if (this.#state === "running") for (const source of this.sources) source.restart();
+    this.pubsub.publish("bspump.pipeline.clear_error!", this);
+    this.#evaluateReady();
+  }
+
+  /** Soft errors can come once per event: log the first, then at most one line per interval with a count. */
+  #logSoftError(componentId: string | undefined, error: unknown): void {
+    const key = componentId ?? "";
+    const now = performance.now();
+    const seen = this.#softErrors.get(key);
+    if (seen !== undefined && now - seen.loggedAt < SOFT_ERROR_LOG_INTERVAL_MS) {
+      seen.suppressed++;
+      return;
+    }
+    const suppressed = seen?.suppressed ?? 0;
+    this.#softErrors.set(key, { loggedAt: now, suppressed: 0 });
+    this.log.warn("Event dropped by a soft error", { component: componentId, error, ...(suppressed > 0 ? { alsoDropped: suppressed } : {}) });
+  }
+
+  // ---- futures ------------------------------------------------------------------------------
+
+  /**
+   * Tracks asynchronous work of the pipeline (generators use it): `stop()` waits for it, and while
+   * `async_concurrency_limit` futures are pending the pipeline is throttled. A rejection is a pipeline error.
+   */
+  ensureFuture<T>(work: Promise<T>): Promise<T> {
+    const futures = this.#futures;
+    futures.add(work);
+    if (futures.size >= this.#futuresLimit) this.throttle(FUTURES_THROTTLER, true);
+    const settled = (): void => {
+      futures.delete(work);
+      if (futures.size < this.#futuresLimit && this.#throttles.has(FUTURES_THROTTLER)) this.throttle(FUTURES_THROTTLER, false);
+    };
+    work.then(settled, (error: unknown) => {
+      settled();
+      this.setError(undefined, undefined, error);
+    });
+    return work;
+  }
+
+  /** Futures not yet settled. */
+  get futures(): number {
+    return this.#futures.size;
+  }
+
+  async #drainFutures(): Promise<void> {
+    while (this.#futures.size > 0) await Promise.allSettled(this.#futures);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  get running(): boolean {
+    return this.#state === "running";
+  }
+
+  /** Starts the processors' hooks, then the sources; the pipeline becomes ready unless throttled or in error. */
+  async start(): Promise<void> {
+    if (this.#state !== "idle") return;
+    this.pubsub.publish("bspump.pipeline.start!", this);
+    for (const processor of this.#processors) await processor.start();
+    this.#state = "running";
+    for (const source of this.sources) source.start();
+    this.#evaluateReady();
+  }
+
+  /**
+   * Orderly stop: sources stop (a batch in flight finishes; one waiting on an error is failed back
+   * to its source), generators' futures drain, then processors' `stop()` run in chain order, so a
+   * buffering sink flushes what it holds.
+   */
+  async stop(): Promise<void> {
+    if (this.#state !== "running") return;
+    this.#state = "stopping";
+    this.pubsub.publish("bspump.pipeline.stop!", this);
+    this.#evaluateReady();
+    const ready = this.#readyWait;
+    this.#readyWait = undefined;
+    ready?.reject(new StoppedError(`Pipeline '${this.id}'`));
+    const cleared = this.#clearedWait;
+    this.#clearedWait = undefined;
+    cleared?.resolve(false);
+    await Promise.all(this.sources.map((source) => source.stop()));
+    await this.#drainFutures();
+    for (const processor of this.#processors) {
+      try {
+        await processor.stop();
+      } catch (error) {
+        this.log.error("Processor failed to stop", { component: processor.id, error });
+      }
+    }
+    this.#state = "idle";
+  }
+
+  // ---- views --------------------------------------------------------------------------------
+
+  metricsSnapshot(): PipelineMetricsSnapshot {
+    return this.metrics.snapshot(this.#processors.map((p) => [p.id, p.profile] as [string, typeof p.profile]));
+  }
+
+  locateAddress(): string {
+    return this.id;
+  }
+
+  restGet(): Record<string, unknown> {
+    const view: Record<string, unknown> = {
+      Id: this.id,
+      Class: this.constructor.name,
+      Ready: this.#isReady,
+      Throttles: [...this.#throttles].map(nameOf),
+      Sources: this.sources.map((s) => s.restGet()),
+      Processors: this.#depths.map((depth) => depth.map((p) => p.restGet())),
+      Metrics: this.metricsSnapshot(),
+      Log: this.recentLog.map((r) => ({ time: new Date(r.time).toISOString(), level: r.level, message: r.message })),
+    };
+    if (this.#error !== undefined) {
+      view.Error = String(this.#error.error instanceof Error ? this.#error.error.message : this.#error.error);
+      view.ErrorComponent = this.#error.componentId;
+      view.ErrorTimestamp = this.#error.at;
+    }
+    return view;
+  }
+}
+

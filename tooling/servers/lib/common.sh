@@ -69,9 +69,9 @@ retry_until() {
   done
 }
 
-# apt_install PKG...: install the missing ones, non-interactively; `apt-get update` only when the lists
-# are missing or an install fails on stale lists. Services are never started by the packages
-# (policy-rc.d on these machines; the scripts here start them on their own state folders).
+# apt_install PKG...: install the missing ones, non-interactively; `apt-get update` first unless the lists
+# are less than an hour old, and again if an install fails on stale lists. Services are never started by
+# the packages (policy-rc.d on these machines; the scripts here start them on their own state folders).
 apt_missing() { local p; for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done; }
 apt_install() {
   local missing; missing=$(apt_missing "$@")
@@ -80,7 +80,8 @@ apt_install() {
   local apt=(apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
   # shellcheck disable=SC2086
   {
-    ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || "${apt[@]}" update
+    [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | head -1)" ] ||
+      "${apt[@]}" update
     DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends $missing ||
       { "${apt[@]}" update && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends $missing; }
   } </dev/null >&2

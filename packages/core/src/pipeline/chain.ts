@@ -19,7 +19,8 @@ type Flows<Out, In> = unknown extends Out ? true : [Out] extends [In] ? true : f
  * been, so the compiler points at it.
  */
 export type Chain<In, Ps extends readonly unknown[]> = Ps extends readonly [infer Head, ...infer Tail]
-  ? Head extends { readonly kind: 2 }
-    ? Tail extends readonly [] ? readonly [Head] : readonly [Head, ...{ [K in keyof Tail]: never }]
-    : readonly [Flows<In, InputOf<Head>> extends true ? Head : ProcessorBase<In, unknown>, ...Chain<OutputOf<Head>, Tail>]
+  ? readonly [
+      Flows<In, InputOf<Head>> extends true ? Head : ProcessorBase<In, unknown>,
+      ...(Head extends { readonly kind: 2 } ? { [K in keyof Tail]: never } : Chain<OutputOf<Head>, Tail>),
+    ]
   : readonly [];

@@ -1,0 +1,40 @@
+// `pnpm test`: lint, typecheck and test every package with turbo, then add up the vitest reports
+// into one closing line. Under CI a skipped test fails the run: there every server is up.
+import { spawnSync } from "node:child_process";
+import { globSync, readFileSync, rmSync } from "node:fs";
+
+const reports = () => globSync("{packages,apps,tooling}/*/.vitest-report.json");
+
+// Stale reports must not count; turbo restores them from its cache when a package is unchanged.
+for (const file of reports()) rmSync(file);
+
+const turbo = spawnSync("turbo", ["run", "lint", "typecheck", "test", "--continue", ...process.argv.slice(2)], {
+  stdio: "inherit",
+  shell: false,
+});
+let failed = turbo.status !== 0;
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const skippedSuites = [];
+for (const file of reports()) {
+  const report = JSON.parse(readFileSync(file, "utf8"));
+  totals.passed += report.numPassedTests;
+  totals.failed += report.numFailedTests;
+  const skipped = report.numPendingTests + report.numTodoTests;
+  totals.skipped += skipped;
+  if (skipped > 0) skippedSuites.push(`${file.replace("/.vitest-report.json", "")}: ${skipped} skipped`);
+}
+
+if (skippedSuites.length > 0) {
+  console.log(`\nSkipped tests:\n  ${skippedSuites.join("\n  ")}`);
+  if (process.env.CI) {
+    console.log("CI runs every suite: a skipped test fails the run (see tooling/servers/README.md to start the servers).");
+    failed = true;
+  }
+}
+if (totals.passed + totals.failed === 0) {
+  console.log("No test ran.");
+  failed = true;
+}
+console.log(`\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failed || totals.failed > 0 ? 1 : 0);

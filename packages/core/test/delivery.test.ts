@@ -77,7 +77,7 @@ describe("at-least-once through a pipeline", () => {
     const log = settleLog();
     await p.processBatch(["a", "x", "b"], [log.track(0), log.track(1), log.track(2)]);
     // settlements come in any order (x is settled at DropX, before a and b reach the sink)
-    expect(log.settled.sort((l, r) => l.token - r.token)).toEqual([
+    expect(log.settled.toSorted((l, r) => l.token - r.token)).toEqual([
       { token: 0, error: undefined },
       { token: 1, error: undefined },
       { token: 2, error: undefined },
@@ -107,7 +107,7 @@ describe("at-least-once through a pipeline", () => {
     await p.processBatch(["a"], [log.track(0)]);
     sink.failNextFlush = new Error("server said no");
     sink.flush();
-    expect((log.settled[0]?.error as Error).message).toBe("server said no");
+    expect(log.settled[0]?.error).toMatchObject({ message: "server said no" });
   });
 
   it("a generator's event settles once every injected event settled and generate() ended", async () => {
@@ -122,7 +122,7 @@ describe("at-least-once through a pipeline", () => {
     await until(() => p.futures === 0);
     expect(log.settled).toEqual([]); // a and b (and c) sit in the buffer; x was dropped on purpose
     sink.flush();
-    expect(log.settled.map((s) => s.token).sort()).toEqual([0, 1]);
+    expect(log.settled.map((s) => s.token).toSorted()).toEqual([0, 1]);
     expect(log.settled.every((s) => s.error === undefined)).toBe(true);
   });
 
@@ -136,7 +136,7 @@ describe("at-least-once through a pipeline", () => {
     const log = settleLog();
     await p.processBatch(["a,bad"], [log.track(0)]);
     await until(() => log.settled.length === 1);
-    expect((log.settled[0]?.error as Error).message).toBe("boom on bad");
+    expect(log.settled[0]?.error).toMatchObject({ message: "boom on bad" });
   });
 
   it("a soft error confirms the event (dropped on purpose), a hard one fails it", async () => {
@@ -162,7 +162,7 @@ describe("at-least-once through a pipeline", () => {
     const log = settleLog();
     void p.processBatch(["a"], [log.track(0)]);
     await until(() => log.settled.length === 1);
-    expect((log.settled[0]?.error as Error).name).toBe("NotConsumedError");
+    expect(log.settled[0]?.error).toMatchObject({ name: "NotConsumedError" });
   });
 
   it("every tracked event settles exactly once under drops, fan-out, errors and a buffering sink", async () => {

@@ -24,7 +24,7 @@ describe("hard and soft errors", () => {
     expect(p.metrics.counters()).toEqual({ in: 2, out: 1, drop: 1, warning: 0, error: 1 });
     expect(p.error?.componentId).toBe("Boom");
     expect(p.error?.event).toBe("bad");
-    expect((p.error?.error as Error).message).toBe("boom on bad");
+    expect(p.error?.error).toMatchObject({ message: "boom on bad" });
     await p.stop();
   });
 
@@ -127,7 +127,7 @@ describe("hard and soft errors", () => {
     await until(() => p.isError());
     const record = p.recentLog.find((r) => r.level === "error");
     expect(record?.fields).toMatchObject({ pipeline: "Logged", component: "Boom" });
-    expect((record?.fields.error as Error).message).toBe("boom on bad");
+    expect(record?.fields.error).toMatchObject({ message: "boom on bad" });
     expect(p.restGet()).toMatchObject({ Error: "boom on bad", ErrorComponent: "Boom", Ready: false });
   });
 
@@ -141,11 +141,11 @@ describe("hard and soft errors", () => {
     await until(() => p.isError());
     await p.stop();
     await batch;
-    expect(log.settled.map((s) => s.token).sort()).toEqual([0, 1, 2]);
+    expect(log.settled.map((s) => s.token).toSorted()).toEqual([0, 1, 2]);
     // "a" had passed Boom and waited for the sink; "c" had not reached Boom: neither was delivered
-    expect((log.settled.find((s) => s.token === 0)?.error as Error).name).toBe("StoppedError");
-    expect((log.settled.find((s) => s.token === 1)?.error as Error).message).toBe("boom on bad");
-    expect((log.settled.find((s) => s.token === 2)?.error as Error).name).toBe("StoppedError");
+    expect(log.settled.find((s) => s.token === 0)?.error).toMatchObject({ name: "StoppedError" });
+    expect(log.settled.find((s) => s.token === 1)?.error).toMatchObject({ message: "boom on bad" });
+    expect(log.settled.find((s) => s.token === 2)?.error).toMatchObject({ name: "StoppedError" });
     expect(p.metrics.drop).toBe(3);
     expect(p.metrics.out).toBe(0);
   });

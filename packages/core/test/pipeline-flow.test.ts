@@ -151,7 +151,7 @@ describe("event flow", () => {
     void p.processBatch([1]);
     await until(() => p.isError());
     expect(p.error?.error).toBeInstanceOf(NotConsumedError);
-    expect(String((p.error?.error as Error).message)).toMatch(/NoSink.*not consumed by a Sink.*Double/);
+    expect(p.error?.error).toMatchObject({ message: expect.stringMatching(/NoSink.*not consumed by a Sink.*Double/) });
     expect(p.metrics.drop).toBe(1);
     await p.stop();
   });

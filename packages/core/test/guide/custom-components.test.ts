@@ -99,12 +99,12 @@ describe("the Custom Components guide, translated", () => {
     const running = app.run();
 
     await until(() => received.length >= 3, "the polled events at the webhook");
-    expect(received.slice(0, 3).map((e) => e.key).sort()).toEqual(["a", "a", "b"]);
+    expect(received.slice(0, 3).map((e) => e.key).toSorted()).toEqual(["a", "a", "b"]);
     expect(received[0]!.enrichment).toEqual({ name: `name-of-${received[0]!.key}` });
     // the cron source fires every second and its items go the same way
     await until(() => received.filter((e) => e.key === "scheduled").length >= 2, "two scheduled events");
     const enrichment = pipeline.locateProcessor("EnrichmentProcessor") as EnrichmentProcessor;
-    expect([...enrichment.cache.keys()].sort()).toEqual(["a", "b", "scheduled"]);
+    expect([...enrichment.cache.keys()].toSorted()).toEqual(["a", "b", "scheduled"]);
     // events injected by a generator are enriched concurrently, so the two "a"s may both miss the
     // cache; the repeated "scheduled" events are served from it
     expect(enrichment.fetches).toBeLessThanOrEqual(4);

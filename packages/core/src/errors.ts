@@ -15,7 +15,9 @@ export type PumpErrorCode =
   | "PUMP_DUPLICATE"
   | "PUMP_STOPPED"
   | "PUMP_DELIVERY"
-  | "PUMP_USAGE";
+  | "PUMP_USAGE"
+  | "PUMP_QUEUE_FULL"
+  | "PUMP_ROUTING";
 
 export class PumpError extends Error {
   readonly code: PumpErrorCode;
@@ -131,5 +133,19 @@ export class DeliveryError extends PumpError {
 export class UsageError extends PumpError {
   constructor(message: string) {
     super("PUMP_USAGE", message);
+  }
+}
+
+/** `InternalSource.put()` on a full queue: the caller ignored backpressure (route through a RouterSink, or use `putAsync`). */
+export class QueueFullError extends PumpError {
+  constructor(address: string, size: number) {
+    super("PUMP_QUEUE_FULL", `The queue of '${address}' is full (${size} events): wait for it with putAsync() or route through a RouterSink`);
+  }
+}
+
+/** A route to an address that is not an InternalSource, a DirectSource or a TeeProcessor. */
+export class RoutingError extends PumpError {
+  constructor(message: string) {
+    super("PUMP_ROUTING", message);
   }
 }

@@ -24,6 +24,18 @@ export { OpportunisticTrigger, type OpportunisticTriggerOptions } from "./trigge
 
 export { Lookup, type LookupOptions } from "./lookup/lookup.js";
 
+export {
+  InternalSource,
+  DirectSource,
+  Router,
+  RouterSink,
+  RouterProcessor,
+  TeeProcessor,
+  TeeSource,
+  copyEvent,
+  type EventReceiver,
+} from "./routing/index.js";
+
 export { DELIVERY, Delivery, deliveryOf, type SettleCallback } from "./delivery/delivery.js";
 export { CommitWindow } from "./delivery/commit-window.js";
 
@@ -44,6 +56,8 @@ export {
   StoppedError,
   DeliveryError,
   UsageError,
+  QueueFullError,
+  RoutingError,
   type PumpErrorCode,
   type ConfigLocation,
 } from "./errors.js";

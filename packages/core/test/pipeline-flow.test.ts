@@ -36,7 +36,7 @@ describe("event flow", () => {
     await p.start();
     await p.processBatch([1, 2, 3, 4, 5, 6]);
     expect(sink.events).toEqual([4, 8, 12]);
-    expect(p.metrics.counters()).toEqual({ in: 6, out: 3, drop: 3, warning: 0, error: 0 });
+    expect(p.metrics.counters()).toEqual({ in: 6, out: 3, drop: 3, warning: 0, error: 0, routedErrors: 0 });
   });
 
   it("profiles each processor: runs are the events it was given", async () => {

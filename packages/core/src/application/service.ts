@@ -103,10 +103,20 @@ export class PumpService {
     await Promise.all([...this.pipelines.values()].map((pipeline) => this.#startPipeline(pipeline)));
   }
 
-  /** Stops every pipeline (sources, then in-flight work, then sinks flush), then closes connections. */
+  /**
+   * Stops every pipeline (sources, then in-flight work, then sinks flush), then closes connections.
+   * A pipeline stops only after the pipelines feeding it (links, routes), so what they hand over on
+   * their way out is still processed.
+   */
   async finalize(): Promise<void> {
     this.#running = false;
-    await Promise.all([...this.pipelines.values()].map((pipeline) => pipeline.stop()));
+    const left = new Set(this.pipelines.values());
+    while (left.size > 0) {
+      let wave = [...left].filter((pipeline) => ![...pipeline.upstream()].some((feeder) => left.has(feeder)));
+      if (wave.length === 0) wave = [...left]; // feeding in a circle: stop the rest together
+      for (const pipeline of wave) left.delete(pipeline);
+      await Promise.all(wave.map((pipeline) => pipeline.stop()));
+    }
     const closing = [...this.connections.values()].map(async (connection) => {
       try {
         await connection.disconnect();

@@ -7,6 +7,8 @@ import type { PumpApplication } from "../application/application.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import type { ComponentOptions } from "./options.js";
 
+const NO_FEEDERS: ReadonlySet<Pipeline> = new Set();
+
 /** True for the errors a source sees because it is being stopped, not because something broke. */
 export function isStopSignal(error: unknown): boolean {
   return error instanceof StoppedError || (error instanceof Error && error.name === "AbortError");
@@ -61,6 +63,17 @@ export abstract class Source<Out = unknown> {
   processBatch(events: readonly Out[], contexts?: readonly Context[]): Promise<void> {
     return this.pipeline.processBatch(events, contexts);
   }
+
+  /** Pipelines that put events into this source (routing); the service stops them before this one's pipeline. */
+  get feeders(): ReadonlySet<Pipeline> {
+    return NO_FEEDERS;
+  }
+
+  /**
+   * Called when the pipeline begins to stop, while it still processes: a source holding events it
+   * already accepted (a queue) hands them over here. The default has nothing to hand over.
+   */
+  async drain(): Promise<void> {}
 
   /** Resolves when the source is being stopped: for sources that only hold a resource open. */
   stopped(): Promise<void> {

@@ -44,12 +44,13 @@ export class Batch {
   #w = 0;
   #startedAt = performance.now();
 
-  constructor(host: BatchHost, depth: number, events: unknown[], contexts: Context[]) {
+  constructor(host: BatchHost, depth: number, events: unknown[], contexts: Context[], start = 0) {
     this.#host = host;
     this.#depth = depth;
     this.#events = events;
     this.#contexts = contexts;
     this.#n = events.length;
+    this.#j = start;
   }
 
   /** Runs to the end, or returns the promise of the rest when it had to suspend. */
@@ -171,13 +172,27 @@ export class Batch {
     return this.run();
   }
 
-  /** Event `r` failed in `component`: it is dropped; on a hard error the rest waits for the error to clear. */
+  /**
+   * Event `r` failed in `component`: it is dropped. On a hard error the events that already passed
+   * `component` go on to the end of the chain, as they would have one at a time, and the rest waits
+   * for the error to be cleared.
+   */
   #failed(component: ProcessorBase, r: number, error: unknown): Promise<void> | undefined {
     const context = this.#contexts[r]!;
     this.#r = r + 1;
     this.#host.metrics.drop++;
     if (!this.#host.failed(component, context, this.#events[r], error)) return undefined;
-    return this.#host.whenCleared().then((cleared) => (cleared ? this.run() : this.#abandon()));
+    const passed = this.#w;
+    let ahead: Promise<void> | undefined;
+    if (passed > 0) {
+      const front = new Batch(this.#host, this.#depth, this.#events.splice(0, passed), this.#contexts.splice(0, passed), this.#j + 1);
+      this.#n -= passed;
+      this.#r -= passed;
+      this.#w = 0;
+      ahead = front.run();
+    }
+    const parked = this.#host.whenCleared().then((cleared) => (cleared ? this.run() : this.#abandon()));
+    return ahead === undefined ? parked : Promise.all([ahead, parked]).then(() => undefined);
   }
 
   /** The pipeline stops while the batch waits on an error: every event still in it goes back to its source as failed. */

@@ -12,6 +12,8 @@ export interface PipelineCounters {
   warning: number;
   /** Hard errors: the pipeline stopped being ready. */
   error: number;
+  /** Failed events sent to the error route instead of stopping the pipeline. */
+  routedErrors: number;
 }
 
 export interface PipelineMetricsSnapshot extends PipelineCounters {
@@ -26,7 +28,7 @@ export interface PipelineMetricsSnapshot extends PipelineCounters {
   profiler: Record<string, ProcessorProfile>;
 }
 
-const ZERO: PipelineCounters = { in: 0, out: 0, drop: 0, warning: 0, error: 0 };
+const ZERO: PipelineCounters = { in: 0, out: 0, drop: 0, warning: 0, error: 0, routedErrors: 0 };
 
 /** Plain number fields the hot path increments; rates and ratios are computed when read. */
 export class PipelineMetrics implements PipelineCounters {
@@ -35,6 +37,7 @@ export class PipelineMetrics implements PipelineCounters {
   drop = 0;
   warning = 0;
   error = 0;
+  routedErrors = 0;
   #eps: PipelineCounters = { ...ZERO };
   #lastTick: { at: number; counters: PipelineCounters } = { at: performance.now(), counters: { ...ZERO } };
   #readyTime = 0;
@@ -66,12 +69,13 @@ export class PipelineMetrics implements PipelineCounters {
       drop: (this.drop - last.drop) / seconds,
       warning: (this.warning - last.warning) / seconds,
       error: (this.error - last.error) / seconds,
+      routedErrors: (this.routedErrors - last.routedErrors) / seconds,
     };
     this.#lastTick = { at: now, counters: this.counters() };
   }
 
   counters(): PipelineCounters {
-    return { in: this.in, out: this.out, drop: this.drop, warning: this.warning, error: this.error };
+    return { in: this.in, out: this.out, drop: this.drop, warning: this.warning, error: this.error, routedErrors: this.routedErrors };
   }
 
   snapshot(profiles: Iterable<[string, ProcessorProfile]>, now = performance.now()): PipelineMetricsSnapshot {

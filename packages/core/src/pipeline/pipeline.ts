@@ -3,12 +3,14 @@ import { Config, type ConfigValues } from "../config/config.js";
 import type { Connection } from "../component/connection.js";
 import type { Generator } from "../component/generator.js";
 import { KIND_GENERATOR, KIND_SINK, type ProcessorBase } from "../component/processor-base.js";
+import type { Sink } from "../component/sink.js";
 import type { Source } from "../component/source.js";
 import type { Context } from "../context.js";
 import { DELIVERY } from "../delivery/delivery.js";
 import { NotConsumedError, NotFoundError, PipelineBuildError, StoppedError } from "../errors.js";
 import type { LogRecord, Logger } from "../logger.js";
 import { PubSub } from "../pubsub.js";
+import { Router } from "../routing/router.js";
 import { Batch, type BatchHost } from "./batch.js";
 import type { AnyProcessor, Chain } from "./chain.js";
 import { PipelineMetrics, type PipelineMetricsSnapshot } from "./metrics.js";
@@ -37,6 +39,11 @@ const CHILLOUT_MS = 10;
 const RESOLVED: Promise<void> = Promise.resolve();
 const RECENT_LOG_SIZE = 50;
 const SOFT_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** A sink that does not confirm deliveries itself is done with an event once `process` returned. */
+function settleSinkShare(sink: Sink, context: Context): void {
+  if (!sink.confirmsDelivery) context[DELIVERY]?.done();
+}
 
 type Waiter<T> = ReturnType<typeof Promise.withResolvers<T>>;
 
@@ -82,6 +89,8 @@ export class Pipeline {
   readonly #futuresLimit: number;
   #lastYield = performance.now();
   readonly #softErrors = new Map<string, { loggedAt: number; suppressed: number }>();
+  #errorRoute: string | Sink | undefined;
+  #router: Router | undefined;
   readonly #host: BatchHost;
 
   constructor(app: PumpApplication, id?: string | PipelineOptions, options: PipelineOptions = {}) {
@@ -352,6 +361,13 @@ export class Pipeline {
     for (const who of this.#throttles) ancestor.throttle(who, false);
   }
 
+  /** The pipelines feeding this one: linked ancestors and pipelines routing into its sources. */
+  upstream(): Set<Pipeline> {
+    const feeding = new Set(this.#ancestors);
+    for (const source of this.sources) for (const feeder of source.feeders) if (feeder !== this) feeding.add(feeder);
+    return feeding;
+  }
+
   /** True when `pipeline` is an ancestor of this one, directly or not. */
   #feedsFrom(pipeline: Pipeline): boolean {
     for (const ancestor of this.#ancestors) if (ancestor === pipeline || ancestor.#feedsFrom(pipeline)) return true;
@@ -393,6 +409,7 @@ export class Pipeline {
       this.pubsub.publish("bspump.pipeline.warning!", this);
       return false;
     }
+    if (context !== undefined && this.#errorRoute !== undefined && this.#routeError(context, event, error, componentId)) return false;
     this.metrics.error++;
     if (this.#error !== undefined) {
       this.log.warn("Another error while the pipeline is already in error", { component: componentId, error });
@@ -402,6 +419,45 @@ export class Pipeline {
     this.log.error("Pipeline stopped by an error", { component: componentId, error });
     this.pubsub.publish("bspump.pipeline.error!", this);
     this.#evaluateReady();
+    return true;
+  }
+
+  /**
+   * Beyond BSPump: instead of stopping on a hard error, send the failed event to an error
+   * destination and go on — another pipeline's source by address ("Errors.*InternalSource") or a
+   * sink of this pipeline's own (not in the chain). Its context is a copy with `error`,
+   * `error_component` and `error_pipeline` added; its delivery now waits for the destination.
+   * `undefined` turns it off (the default: BSPump's behaviour).
+   */
+  setErrorRoute(destination: string | Sink | undefined): void {
+    if (destination !== undefined && typeof destination !== "string") {
+      if (destination.pipeline !== this) throw new PipelineBuildError(`Error sink '${destination.id}' belongs to pipeline '${destination.pipeline.id}', not '${this.id}'`);
+      if (this.#processors.includes(destination)) throw new PipelineBuildError(`Error sink '${destination.id}' must not be in the chain of '${this.id}'`);
+    }
+    if (typeof this.#errorRoute === "string") this.#router?.unlocate(this.#errorRoute);
+    this.#errorRoute = destination;
+    if (typeof destination === "string" && this.#state === "running") (this.#router ??= new Router(this)).locate(destination);
+  }
+
+  /** Sends a failed event to the error destination; false when that failed too (the error is then hard). */
+  #routeError(context: Context, event: unknown, error: unknown, componentId: string | undefined): boolean {
+    const routed: Context = { ...context, error, error_component: componentId, error_pipeline: this.id };
+    const destination = this.#errorRoute!;
+    try {
+      if (typeof destination === "string") {
+        (this.#router ??= new Router(this)).route(routed, event, destination, false);
+      } else {
+        routed[DELIVERY]?.hold();
+        const result = destination.process(routed, event);
+        if (result instanceof Promise) this.ensureFuture(result.then(() => settleSinkShare(destination, routed)));
+        else settleSinkShare(destination, routed);
+      }
+    } catch (routeError) {
+      this.log.error("Error route failed", { component: componentId, error: routeError, routing: typeof destination === "string" ? destination : destination.id });
+      return false;
+    }
+    this.metrics.routedErrors++;
+    this.#logSoftError(componentId, error, "Failed event sent to the error route");
     return true;
   }
 
@@ -433,7 +489,7 @@ export class Pipeline {
   }
 
   /** Soft errors can come once per event: log the first, then at most one line per interval with a count. */
-  #logSoftError(componentId: string | undefined, error: unknown): void {
+  #logSoftError(componentId: string | undefined, error: unknown, message = "Event dropped by a soft error"): void {
     const key = componentId ?? "";
     const now = performance.now();
     const seen = this.#softErrors.get(key);
@@ -443,7 +499,7 @@ export class Pipeline {
     }
     const suppressed = seen?.suppressed ?? 0;
     this.#softErrors.set(key, { loggedAt: now, suppressed: 0 });
-    this.log.warn("Event dropped by a soft error", { component: componentId, error, ...(suppressed > 0 ? { alsoDropped: suppressed } : {}) });
+    this.log.warn(message, { component: componentId, error, ...(suppressed > 0 ? { alsoSince: suppressed } : {}) });
   }
 
   // ---- futures ------------------------------------------------------------------------------
@@ -487,20 +543,23 @@ export class Pipeline {
     if (this.#state !== "idle") return;
     this.pubsub.publish("bspump.pipeline.start!", this);
     for (const processor of this.#processors) await processor.start();
+    if (typeof this.#errorRoute === "object") await this.#errorRoute.start();
+    if (typeof this.#errorRoute === "string") (this.#router ??= new Router(this)).locate(this.#errorRoute);
     this.#state = "running";
     for (const source of this.sources) source.start();
     this.#evaluateReady();
   }
 
   /**
-   * Orderly stop: sources stop (a batch in flight finishes; one waiting on an error is failed back
-   * to its source), generators' futures drain, then processors' `stop()` run in chain order, so a
-   * buffering sink flushes what it holds.
+   * Orderly stop: sources hand over what they already accepted (`drain()`), then stop (a batch in
+   * flight finishes; one waiting on an error is failed back to its source), generators' futures
+   * drain, then processors' `stop()` run in chain order, so a buffering sink flushes what it holds.
    */
   async stop(): Promise<void> {
     if (this.#state !== "running") return;
-    this.#state = "stopping";
     this.pubsub.publish("bspump.pipeline.stop!", this);
+    await Promise.all(this.sources.map((source) => source.drain()));
+    this.#state = "stopping";
     this.#evaluateReady();
     const ready = this.#readyWait;
     this.#readyWait = undefined;
@@ -510,7 +569,8 @@ export class Pipeline {
     cleared?.resolve(false);
     await Promise.all(this.sources.map((source) => source.stop()));
     await this.#drainFutures();
-    for (const processor of this.#processors) {
+    const stopping = typeof this.#errorRoute === "object" ? [...this.#processors, this.#errorRoute] : this.#processors;
+    for (const processor of stopping) {
       try {
         await processor.stop();
       } catch (error) {

@@ -3,7 +3,7 @@ export { PumpService } from "./application/service.js";
 export { parseCommandLine, USAGE, type CommandLine } from "./application/cli.js";
 
 export { Pipeline, type PipelineOptions, type PipelineErrorState } from "./pipeline/pipeline.js";
-export type { AnyProcessor, Chain, InputOf, OutputOf } from "./pipeline/chain.js";
+export type { AnyProcessor, AnySink, Chain, InputOf, OutputOf } from "./pipeline/chain.js";
 export type { PipelineCounters, PipelineMetricsSnapshot } from "./pipeline/metrics.js";
 
 export type { ComponentOptions } from "./component/options.js";

@@ -37,6 +37,7 @@ export class PumpApplication {
   #stop = Promise.withResolvers<void>();
   #stopRequested = false;
   #exitCode = 0;
+  #ticks = 0;
 
   constructor(options: PumpApplicationOptions = {}) {
     const args = options.args ?? process.argv.slice(2);
@@ -147,13 +148,19 @@ export class PumpApplication {
 
   #startTicking(): NodeJS.Timeout {
     const period = Number(this.config.get("general", "tick_period") ?? 1);
-    let ticks = 0;
-    return setInterval(() => {
-      ticks++;
-      this.pumpService.tick();
-      this.pubsub.publish("Application.tick!", this);
-      const seconds = ticks * period;
-      for (const n of TICKS) if (seconds % n === 0) this.pubsub.publish(`Application.tick/${n}!`, this);
-    }, period * 1000);
+    return setInterval(() => this.tick(period), period * 1000);
+  }
+
+  /**
+   * One tick of the application clock: rates are closed, "Application.tick!" is published, and
+   * "Application.tick/N!" when N seconds have passed. Called every `[general] tick_period` seconds
+   * while running; a test clock calls it when it advances.
+   */
+  tick(period = 1): void {
+    this.#ticks++;
+    this.pumpService.tick();
+    this.pubsub.publish("Application.tick!", this);
+    const seconds = Math.round(this.#ticks * period);
+    for (const n of TICKS) if (seconds % n === 0) this.pubsub.publish(`Application.tick/${n}!`, this);
   }
 }

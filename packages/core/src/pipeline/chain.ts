@@ -1,8 +1,13 @@
 import type { ProcessorBase } from "../component/processor-base.js";
+import type { Sink } from "../component/sink.js";
 
 /** Any processor, generator or sink, whatever it takes and gives. */
 // oxlint-disable-next-line no-explicit-any -- the widest component type; `unknown` would reject typed ones
 export type AnyProcessor = ProcessorBase<any, any>;
+
+/** Any sink, whatever it takes. */
+// oxlint-disable-next-line no-explicit-any -- as AnyProcessor
+export type AnySink = Sink<any>;
 
 /** What a component takes (unknown when it declares nothing). */
 export type InputOf<P> = P extends { readonly "~types"?: { in: (event: infer I) => void } } ? I : unknown;

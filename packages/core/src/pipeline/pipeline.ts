@@ -12,7 +12,7 @@ import type { LogRecord, Logger } from "../logger.js";
 import { PubSub } from "../pubsub.js";
 import { Router } from "../routing/router.js";
 import { Batch, type BatchHost } from "./batch.js";
-import type { AnyProcessor, Chain } from "./chain.js";
+import type { AnyProcessor, AnySink, Chain } from "./chain.js";
 import { PipelineMetrics, type PipelineMetricsSnapshot } from "./metrics.js";
 
 export interface PipelineOptions {
@@ -89,7 +89,7 @@ export class Pipeline {
   readonly #futuresLimit: number;
   #lastYield = performance.now();
   readonly #softErrors = new Map<string, { loggedAt: number; suppressed: number }>();
-  #errorRoute: string | Sink | undefined;
+  #errorRoute: string | AnySink | undefined;
   #router: Router | undefined;
   readonly #host: BatchHost;
 
@@ -429,7 +429,7 @@ export class Pipeline {
    * `error_component` and `error_pipeline` added; its delivery now waits for the destination.
    * `undefined` turns it off (the default: BSPump's behaviour).
    */
-  setErrorRoute(destination: string | Sink | undefined): void {
+  setErrorRoute(destination: string | AnySink | undefined): void {
     if (destination !== undefined && typeof destination !== "string") {
       if (destination.pipeline !== this) throw new PipelineBuildError(`Error sink '${destination.id}' belongs to pipeline '${destination.pipeline.id}', not '${this.id}'`);
       if (this.#processors.includes(destination)) throw new PipelineBuildError(`Error sink '${destination.id}' must not be in the chain of '${this.id}'`);

@@ -100,7 +100,7 @@ export class ProcessorTestCase {
     const done = (async () => {
       await pipeline.processBatch(
         input.map(([, event]) => event),
-        input.map(([context]) => ({ ...(context ?? {}) })),
+        input.map(([context]) => ({ ...context })),
       );
       while (pipeline.futures > 0) await new Promise((resolve) => setImmediate(resolve));
     })();

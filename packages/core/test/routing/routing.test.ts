@@ -148,24 +148,24 @@ describe("routing between pipelines", () => {
   });
 });
 
-describe("tee", () => {
-  function tee(app: PumpApplication): { main: Pipeline; mainSink: CollectSink<{ v: number }>; copy: Pipeline; copySink: CollectSink<{ v: number }> } {
-    class Mutate extends Processor<{ v: number }, { v: number }> {
-      process(_c: Context, e: { v: number }): { v: number } {
-        e.v *= 10;
-        return e;
-      }
+function tee(app: PumpApplication): { main: Pipeline; mainSink: CollectSink<{ v: number }>; copy: Pipeline; copySink: CollectSink<{ v: number }> } {
+  class Mutate extends Processor<{ v: number }, { v: number }> {
+    process(_c: Context, e: { v: number }): { v: number } {
+      e.v *= 10;
+      return e;
     }
-    const main = new Pipeline(app, "Main");
-    const mainSink = new CollectSink<{ v: number }>(app, main);
-    main.build(new ListSource(app, main), new TeeProcessor(app, main), mainSink);
-    const copy = new Pipeline(app, "Copy");
-    const copySink = new CollectSink<{ v: number }>(app, copy);
-    copy.build(new TeeSource(app, copy).bind("Main.TeeProcessor"), new Mutate(app, copy), copySink);
-    app.pumpService.addPipelines(main, copy);
-    return { main, mainSink, copy, copySink };
   }
+  const main = new Pipeline(app, "Main");
+  const mainSink = new CollectSink<{ v: number }>(app, main);
+  main.build(new ListSource(app, main), new TeeProcessor(app, main), mainSink);
+  const copy = new Pipeline(app, "Copy");
+  const copySink = new CollectSink<{ v: number }>(app, copy);
+  copy.build(new TeeSource(app, copy).bind("Main.TeeProcessor"), new Mutate(app, copy), copySink);
+  app.pumpService.addPipelines(main, copy);
+  return { main, mainSink, copy, copySink };
+}
 
+describe("tee", () => {
   it("a TeeSource bound from the consumer side gets a copy of every event; the original goes on untouched", async () => {
     const app = createApp();
     const { main, mainSink, copySink } = tee(app);

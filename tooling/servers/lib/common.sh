@@ -117,7 +117,7 @@ service_main() {
   local verb=${1:-}
   case $verb in
     deps) declare -F deps >/dev/null && deps ;;        # prints the apt packages it needs
-    install) install ;;
+    install) install && say "$SERVICE: installed" ;;
     start) start ;;
     up) install && start ;;
     stop) stop ;;

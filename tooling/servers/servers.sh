@@ -45,7 +45,7 @@ run_parallel() {
   for n in "$@"; do
     if [ "$verb" = up ] || [ "$verb" = install ]; then
       deps=$("$SVC/$n.sh" deps || true)
-      if [ -n "$deps" ]; then later+=("$n"); read -r -a d <<<"$(echo $deps)"; pkgs+=("${d[@]}"); continue; fi
+      if [ -n "$deps" ]; then later+=("$n"); mapfile -t d <<<"$deps"; pkgs+=("${d[@]}"); continue; fi
     fi
     now+=("$n")
   done
@@ -90,23 +90,23 @@ run_parallel() {
 cmd=${1:-help}; shift || true
 case $cmd in
   up|start)
-    read -r -a sel <<<"$(names "$@")"
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     run_parallel up "${sel[@]}"
     ;;
   install)
-    read -r -a sel <<<"$(names "$@")"
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     run_parallel install "${sel[@]}"
     ;;
   down|stop)
-    read -r -a sel <<<"$(names "$@")"
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     run_parallel stop "${sel[@]}"
     ;;
   reset)
-    read -r -a sel <<<"$(names "$@")"
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     run_parallel reset "${sel[@]}"
     ;;
   status)
-    read -r -a sel <<<"$(names "$@")"
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     rc=0
     for n in "${sel[@]}"; do "$SVC/$n.sh" status || rc=1; done
     exit $rc
@@ -115,7 +115,7 @@ case $cmd in
     for v in $PUMP_SERVER_VARS; do printf "export %s='%s'\n" "$v" "${!v}"; done
     ;;
   logs)
-    read -r -a sel <<<"$(names "$@")"
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     for n in "${sel[@]}"; do printf '%-14s %s  (driver: %s)\n' "$n" "$STATE_DIR/$n" "$LOG_DIR/$n.log"; done
     ;;
   help|-h|--help)

@@ -73,18 +73,26 @@ retry_until() {
 # are less than an hour old, and again if an install fails on stale lists. Services are never started by
 # the packages (policy-rc.d on these machines; the scripts here start them on their own state folders).
 apt_missing() { local p; for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done; }
-apt_install() {
+apt_install() { ( flock 9 && apt_install_locked "$@" ) 9>"$CACHE_DIR/.apt.lock"; }   # one at a time
+apt_install_locked() {
   local missing; missing=$(apt_missing "$@")
   [ -n "$missing" ] || return 0
   is_root || die "needs root to apt-get install: $missing"
   local apt=(apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  # The packages must not start their services (they would take our ports with the packaged config):
+  # these machines have a policy-rc.d that forbids it; put one in place for the install if not.
+  local policy=/usr/sbin/policy-rc.d made_policy=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; made_policy=1; fi
+  local rc=0
   # shellcheck disable=SC2086
   {
     [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | head -1)" ] ||
       "${apt[@]}" update
     DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends $missing ||
       { "${apt[@]}" update && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends $missing; }
-  } </dev/null >&2
+  } </dev/null >&2 || rc=$?
+  [ -z "$made_policy" ] || rm -f "$policy"
+  return $rc
 }
 
 # mvn_run ARGS...: Maven with the repository's cache; one at a time (Maven 3.8 does not lock its local repo)
@@ -93,13 +101,14 @@ mvn_run() {
   mkdir -p "$MAVEN_REPO_LOCAL"
   flock "$CACHE_DIR/.mvn.lock" mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$MAVEN_REPO_LOCAL" "$@" </dev/null
 }
+# shellcheck disable=SC2034 # used by services/*.sh
 MVN_DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1   # 2.8 (the default) cannot do ranges
 
 # java_home MAJOR: the lowest installed JDK whose major version is >= MAJOR
 java_home() {
   local need=$1 best="" bestmaj=999 d v maj
   for d in ${JAVA_HOME:-} /usr/lib/jvm/*; do
-    [ -x "$d/bin/java" ] && [ -f "$d/release" ] || continue
+    { [ -x "$d/bin/java" ] && [ -f "$d/release" ]; } || continue
     v=$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$d/release"); maj=${v%%.*}
     [ -n "$maj" ] && [ "$maj" -ge "$need" ] && [ "$maj" -lt "$bestmaj" ] && { best=$d; bestmaj=$maj; }
   done

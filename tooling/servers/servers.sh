@@ -7,6 +7,7 @@
 #   tooling/servers/servers.sh status [name...]   probe each one
 #   tooling/servers/servers.sh env                print `export VAR=...` lines:  eval "$(tooling/servers/servers.sh env)"
 #   tooling/servers/servers.sh install [name...]  only install / download / build (no start)
+#   tooling/servers/servers.sh restart [name...]  down, then up (data kept)
 #   tooling/servers/servers.sh reset [name...]    stop and wipe the data
 #   tooling/servers/servers.sh logs [name...]     where each one's logs are
 #
@@ -101,6 +102,10 @@ case $cmd in
     list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     run_parallel stop "${sel[@]}"
     ;;
+  restart)
+    list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
+    run_parallel stop "${sel[@]}" && run_parallel up "${sel[@]}"
+    ;;
   reset)
     list=$(names "$@") || exit 2; read -r -a sel <<<"$list"
     run_parallel reset "${sel[@]}"
@@ -119,7 +124,7 @@ case $cmd in
     for n in "${sel[@]}"; do printf '%-14s %s  (driver: %s)\n' "$n" "$STATE_DIR/$n" "$LOG_DIR/$n.log"; done
     ;;
   help|-h|--help)
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
     ;;
-  *) die "unknown command '$cmd' (up, down, status, env, install, reset, logs)" ;;
+  *) die "unknown command '$cmd' (up, down, restart, status, env, install, reset, logs)" ;;
 esac

@@ -77,7 +77,7 @@ run_parallel() {
   for i in "${!order[@]}"; do
     n=${order[$i]}
     if wait "${pids[$i]}"; then
-      printf '  %-14s %-8s in %5ss  %s\n' "$n" ok "$(cat "$LOG_DIR/$n.time")" "$(tail -1 "$LOG_DIR/$n.log")"
+      printf '  %-14s %-8s in %5ss  %s\n' "$n" ok "$(cat "$LOG_DIR/$n.time")" "$(tail -1 "$LOG_DIR/$n.log" | sed 's/\x1b\[[0-9;]*m//g')"
     else
       fail=1
       printf '  %-14s %-8s in %5ss  (log: %s)\n' "$n" FAILED "$(cat "$LOG_DIR/$n.time")" "$LOG_DIR/$n.log" >&2

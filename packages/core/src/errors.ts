@@ -17,7 +17,8 @@ export type PumpErrorCode =
   | "PUMP_DELIVERY"
   | "PUMP_USAGE"
   | "PUMP_QUEUE_FULL"
-  | "PUMP_ROUTING";
+  | "PUMP_ROUTING"
+  | "PUMP_PARSE";
 
 export class PumpError extends Error {
   readonly code: PumpErrorCode;
@@ -147,5 +148,21 @@ export class QueueFullError extends PumpError {
 export class RoutingError extends PumpError {
   constructor(message: string) {
     super("PUMP_ROUTING", message);
+  }
+}
+
+/**
+ * An event a component cannot take: invalid JSON, bytes that do not decode, a value of the wrong
+ * type. Names the component (its address) and the problem; `position` is the offset in the input
+ * where parsing failed, when known; the original error is the `cause`.
+ */
+export class ParseError extends PumpError {
+  readonly component: string;
+  readonly position: number | undefined;
+
+  constructor(component: string, problem: string, options?: ErrorOptions & { position?: number | undefined }) {
+    super("PUMP_PARSE", `'${component}': ${problem}`, options);
+    this.component = component;
+    this.position = options?.position;
   }
 }

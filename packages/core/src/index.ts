@@ -22,6 +22,8 @@ export { RunOnceTrigger } from "./trigger/run-once.js";
 export { PubSubTrigger, type PubSubTriggerOptions } from "./trigger/pubsub.js";
 export { OpportunisticTrigger, type OpportunisticTriggerOptions } from "./trigger/opportunistic.js";
 
+export * from "./common/index.js";
+
 export { Lookup, type LookupOptions } from "./lookup/lookup.js";
 
 export {
@@ -58,6 +60,7 @@ export {
   UsageError,
   QueueFullError,
   RoutingError,
+  ParseError,
   type PumpErrorCode,
   type ConfigLocation,
 } from "./errors.js";

@@ -528,7 +528,8 @@ export class Pipeline {
     return this.#futures.size;
   }
 
-  async #drainFutures(): Promise<void> {
+  /** Resolves once no future is pending (including futures started while waiting). */
+  async drainFutures(): Promise<void> {
     while (this.#futures.size > 0) await Promise.allSettled(this.#futures);
   }
 
@@ -568,7 +569,7 @@ export class Pipeline {
     this.#clearedWait = undefined;
     cleared?.resolve(false);
     await Promise.all(this.sources.map((source) => source.stop()));
-    await this.#drainFutures();
+    await this.drainFutures();
     const stopping = typeof this.#errorRoute === "object" ? [...this.#processors, this.#errorRoute] : this.#processors;
     for (const processor of stopping) {
       try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, Pipeline } from "../../src/index.js";
-import { BytesToStringParser, ParseError, StringToBytesParser } from "../../src/common/index.js";
+import { BytesToStringParser, StringToBytesParser } from "../../src/common/index.js";
+import { ParseError } from "../../src/errors.js";
 import { createApp, until } from "../helpers.js";
 import { harness, parseErrorOf } from "./harness.js";
 

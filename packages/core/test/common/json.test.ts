@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DictToJsonBytesParser, ParseError, StdDictToJsonParser, StdJsonToDictParser, jsonDumps } from "../../src/common/index.js";
+import { DictToJsonBytesParser, StdDictToJsonParser, StdJsonToDictParser, jsonDumps } from "../../src/common/index.js";
+import { ParseError } from "../../src/errors.js";
 import { jsonErrorPosition } from "../../src/common/json-error-position.js";
 import { until } from "../helpers.js";
 import { harness, parseErrorOf } from "./harness.js";

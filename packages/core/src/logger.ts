@@ -7,6 +7,10 @@ export type LogLevel = "debug" | "info" | "notice" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, notice: 25, warn: 30, error: 40 };
 
+export function isLogLevel(name: string): name is LogLevel {
+  return Object.hasOwn(RANK, name);
+}
+
 export interface LogRecord {
   /** Epoch milliseconds. */
   time: number;
@@ -53,7 +57,7 @@ export const logging = {
   level: "notice" as LogLevel,
   writer: stderrWriter,
   setLevel(level: LogLevel): void {
-    if (!(level in RANK)) throw new TypeError(`Unknown log level '${level}'`);
+    if (!isLogLevel(level)) throw new TypeError(`Unknown log level '${level}'`);
     this.level = level;
   },
   setWriter(writer: LogWriter | undefined): void {

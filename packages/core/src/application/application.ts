@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ConfigFile } from "../config/conf-file.js";
-import { UsageError } from "../errors.js";
-import { Logger, logging, type LogLevel } from "../logger.js";
+import { ConfigError, UsageError } from "../errors.js";
+import { Logger, isLogLevel, logging, type LogLevel } from "../logger.js";
 import { PubSub } from "../pubsub.js";
 import { USAGE, parseCommandLine, type CommandLine } from "./cli.js";
 import { PumpService } from "./service.js";
@@ -15,6 +15,18 @@ export interface PumpApplicationOptions {
 }
 
 const VERSION: string = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/** BSPump configs name levels as Python does (WARNING, CRITICAL); ours are the lower-case LogLevels. */
+const LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = { warning: "warn", critical: "error", fatal: "error" };
+
+function logLevel(name: string, file: string | undefined): LogLevel {
+  const lower = name.trim().toLowerCase();
+  const level = LEVEL_ALIASES[lower] ?? lower;
+  if (!isLogLevel(level)) {
+    throw new ConfigError(`unknown log level '${name}' (DEBUG, INFO, NOTICE, WARNING or ERROR)`, { file, section: "logging", key: "level" }, "PUMP_CONFIG_VALUE");
+  }
+  return level;
+}
 
 /** Messages published every n seconds besides "Application.tick!", as ASAB does. */
 const TICKS = [10, 60, 300, 600, 1800, 3600, 43200, 86400] as const;
@@ -56,7 +68,7 @@ export class PumpApplication {
       this.commandLine.config !== undefined ? ConfigFile.load(this.commandLine.config) : (options.config ?? ConfigFile.empty());
     if (this.commandLine.webListen !== undefined) this.config.set("web", "listen", this.commandLine.webListen);
     const level = this.commandLine.verbose ? "debug" : this.config.get("logging", "level");
-    if (level !== undefined) logging.setLevel(level.toLowerCase() as LogLevel);
+    if (level !== undefined) logging.setLevel(logLevel(level, this.config.files[0]));
     this.log = new Logger("bspump.application");
     this.pubsub = new PubSub(this.log);
     this.pumpService = new PumpService(this);
@@ -157,10 +169,13 @@ export class PumpApplication {
    * while running; a test clock calls it when it advances.
    */
   tick(period = 1): void {
+    // Whole seconds passed before and after this tick (to the ms, so 0.1 * 30 counts as 3).
+    const before = Math.floor(Math.round(this.#ticks * period * 1000) / 1000);
     this.#ticks++;
+    const seconds = Math.floor(Math.round(this.#ticks * period * 1000) / 1000);
     this.pumpService.tick();
     this.pubsub.publish("Application.tick!", this);
-    const seconds = Math.round(this.#ticks * period);
-    for (const n of TICKS) if (seconds % n === 0) this.pubsub.publish(`Application.tick/${n}!`, this);
+    // Once each time a multiple of n seconds is passed, whether the period divides n or not.
+    for (const n of TICKS) if (Math.floor(seconds / n) > Math.floor(before / n)) this.pubsub.publish(`Application.tick/${n}!`, this);
   }
 }

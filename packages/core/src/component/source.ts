@@ -92,9 +92,9 @@ export abstract class Source<Out = unknown> {
     }
   }
 
-  /** Starts `main()` unless it is already running. */
+  /** Starts `main()` unless it is already running (a `main()` that refused to stop counts until it ends). */
   start(): void {
-    if (this.#task !== undefined) return;
+    if (this.#task !== undefined && !this.#finished) return;
     if (this.#abort.signal.aborted) this.#abort = new AbortController();
     this.#finished = false;
     this.#task = this.#run();

@@ -50,6 +50,8 @@ export abstract class TriggerSource<Out = unknown> extends Source<Out> {
     for (;;) {
       await this.pipeline.ready();
       await this.#waitForTrigger();
+      // The pipeline may have been throttled or stopped by an error while the source waited for the fire.
+      await this.pipeline.ready();
       pubsub.publish("bspump.pipeline.cycle_begin!", this.pipeline);
       try {
         await this.cycle();

@@ -18,11 +18,20 @@ export class CronTrigger extends Trigger {
     super(app, options);
     this.expression = expression;
     this.timezone = options.timezone;
+    let job: Cron;
     try {
       // Parse now so a bad expression fails at construction, not at start.
-      new Cron(expression, { paused: true, timezone: this.timezone }).stop();
+      job = new Cron(expression, { paused: true, timezone: this.timezone });
     } catch (error) {
       throw new ConfigError(`Invalid cron expression '${expression}': ${(error as Error).message}`, {}, "PUMP_CONFIG_VALUE", { cause: error });
+    }
+    try {
+      // The time zone is only used when a run is computed: an unknown one would otherwise throw from start().
+      job.nextRun();
+    } catch (error) {
+      throw new ConfigError(`Invalid time zone '${this.timezone}' for cron expression '${expression}': ${(error as Error).message}`, {}, "PUMP_CONFIG_VALUE", { cause: error });
+    } finally {
+      job.stop();
     }
   }
 

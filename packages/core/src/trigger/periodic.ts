@@ -1,6 +1,9 @@
 import type { PumpApplication } from "../application/application.js";
 import { Trigger, type TriggerOptions } from "./trigger.js";
 
+/** Node's timers take at most 2^31-1 ms; a longer (or infinite) delay silently becomes 1 ms. */
+const MAX_INTERVAL = 2_147_483.647;
+
 /** Fires every `interval` seconds; the first fire comes one interval after the source starts, as in BSPump. */
 export class PeriodicTrigger extends Trigger {
   readonly interval: number;
@@ -8,7 +11,9 @@ export class PeriodicTrigger extends Trigger {
 
   constructor(app: PumpApplication, interval = 1, options?: TriggerOptions) {
     super(app, options);
-    if (!(interval > 0)) throw new RangeError(`PeriodicTrigger interval must be a positive number of seconds, got ${interval}`);
+    if (!(interval > 0) || !(interval <= MAX_INTERVAL)) {
+      throw new RangeError(`PeriodicTrigger interval must be a positive number of seconds up to ${MAX_INTERVAL} (use a CronTrigger for longer), got ${interval}`);
+    }
     this.interval = interval;
   }
 

@@ -37,15 +37,18 @@ export class Trigger {
     this.sources.add(source);
   }
 
-  /** Starts a cycle in each source (or in `maxTriggered` idle ones), unless paused. */
+  /**
+   * Starts a cycle in each running source (or in `maxTriggered` idle ones), unless paused. A source
+   * that is not running is left alone: it must not find a stale fire when it starts.
+   */
   fire(): void {
     if (this.paused) return;
     this.lastFireAt = this.app.time();
     if (this.maxTriggered === undefined) {
-      for (const source of this.sources) source.trigger();
+      for (const source of this.#attached) source.trigger();
       return;
     }
-    const idle = [...this.sources].filter((source) => !source.triggered);
+    const idle = [...this.#attached].filter((source) => !source.triggered);
     for (let i = idle.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       [idle[i], idle[j]] = [idle[j]!, idle[i]!];

@@ -1,0 +1,218 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
+import kafkajs from "kafkajs";
+import type { Admin, IHeaders, Kafka } from "kafkajs";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+
+/** An application that reads no command line, with a configuration given as text. */
+export function createApp(conf = ""): PumpApplication {
+  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
+}
+
+/** A topic, group... name of its own for this run. */
+export function unique(prefix: string): string {
+  return `pump-kafka-${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Polls `condition` every `intervalMs`, at most `tries` times (so a broken test cannot hang; the
+ * bound is generous — it is never an expectation about speed).
+ */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, tries = 1200, intervalMs = 100): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`gave up waiting for ${what} (${tries} checks)`);
+}
+
+/** Runs the application until `stop()`; `started` resolves once its pipelines run. */
+export function runApp(app: PumpApplication): { started: Promise<void>; stop: () => Promise<number> } {
+  const running = app.run();
+  return {
+    started: until(() => app.pumpService.running, "the pump to start"),
+    stop: async () => {
+      app.stop();
+      return running;
+    },
+  };
+}
+
+/** A plain kafkajs client for the tests' own producing, reading and checking (independent of the package). */
+export function testKafka(brokers: string): Kafka {
+  return new kafkajs.Kafka({ clientId: "pump-kafka-test", brokers: brokers.split(","), logLevel: kafkajs.logLevel.NOTHING });
+}
+
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {
+  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }));
+}
+
+export async function produce(
+  kafka: Kafka,
+  topic: string,
+  messages: { key?: string | Buffer | null; value: string | Buffer | null; headers?: IHeaders; partition?: number }[],
+): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 5000) await producer.send({ topic, messages: messages.slice(i, i + 5000) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Committed offsets of a group on a topic, summed over partitions (-1, "none", counts as 0). */
+export async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const offsets = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+  return offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+export interface Received {
+  value: string | null;
+  key: string | null;
+  headers: Record<string, string | string[]>;
+  partition: number;
+  offset: number;
+}
+
+/** Reads a topic from the beginning (a group of its own) and keeps every record it sees. */
+export class TopicReader {
+  readonly records: Received[] = [];
+  readonly #consumer;
+  readonly #topic: string;
+
+  constructor(kafka: Kafka, topic: string) {
+    this.#topic = topic;
+    this.#consumer = kafka.consumer({ groupId: unique("reader"), maxWaitTimeInMs: 200 });
+  }
+
+  async start(): Promise<this> {
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: this.#topic, fromBeginning: true });
+    await this.#consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const headers: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) {
+          if (v === undefined) continue;
+          headers[k] = Array.isArray(v) ? v.map(String) : String(v);
+        }
+        this.records.push({
+          value: message.value === null ? null : message.value.toString(),
+          key: message.key === null ? null : message.key.toString(),
+          headers,
+          partition,
+          offset: Number(message.offset),
+        });
+      },
+    });
+    return this;
+  }
+
+  /** Each value and how many times it was read. */
+  counts(): Map<string | null, number> {
+    const counts = new Map<string | null, number>();
+    for (const r of this.records) counts.set(r.value, (counts.get(r.value) ?? 0) + 1);
+    return counts;
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer.disconnect();
+  }
+}
+
+/** Keeps the events (and contexts) that reach it. */
+export class CollectSink<T = unknown> extends Sink<T> {
+  readonly events: T[] = [];
+  readonly contexts: Context[] = [];
+
+  process(context: Context, event: T): void {
+    this.events.push(event);
+    this.contexts.push(context);
+  }
+}
+
+/** A child process running a fixture pump (`node <fixture>.ts`), its stdout lines kept. */
+export class PumpProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  #stderr = "";
+
+  constructor(fixture: string, env: Record<string, string>) {
+    this.child = spawn(process.execPath, [FIXTURES + fixture], {
+      env: { ...process.env, ...env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let pending = "";
+    this.child.stdout!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString();
+      const parts = pending.split("\n");
+      pending = parts.pop()!;
+      this.lines.push(...parts);
+    });
+    this.child.stderr!.on("data", (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString()).slice(-20_000);
+    });
+    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve(signal === null ? code : null)));
+  }
+
+  /** The last stderr output (for failure messages). */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  last(prefix: string): string | undefined {
+    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i]!.startsWith(prefix)) return this.lines[i]!.slice(prefix.length).trim();
+    return undefined;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}
+
+/** The rig's own scripts (tooling/servers): stop or start the broker inside a test. */
+export function kafkaService(verb: "stop" | "up" | "status"): { ok: boolean; output: string } {
+  const result = spawnSync("bash", [`${REPO_ROOT}tooling/servers/services/kafka.sh`, verb], { encoding: "utf8", timeout: 180_000 });
+  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
+}
+
+/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
+export class FeedSource<T = unknown> extends Source<T> {
+  async main(): Promise<void> {
+    await this.stopped();
+  }
+
+  feed(events: T[], contexts?: Context[]): Promise<void> {
+    return this.processBatch(events, contexts);
+  }
+}
+
+/** Contexts whose deliveries record how they settled. */
+export function settlements(): { settled: Map<number, unknown>; context: (token: number, extra?: Context) => Context } {
+  const settled = new Map<number, unknown>();
+  return {
+    settled,
+    context: (token, extra = {}) => ({
+      ...extra,
+      [DELIVERY]: new Delivery<number>((d, error) => {
+        if (settled.has(d.token)) throw new Error(`delivery ${d.token} settled twice`);
+        settled.set(d.token, error ?? "done");
+      }, token),
+    }),
+  };
+}

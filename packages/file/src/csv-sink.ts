@@ -1,7 +1,15 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import { deliveryOf, Sink, type ConfigValues, type Context, type Pipeline, type PumpApplication, type ComponentOptions } from "@pump/core";
+import { finished } from "node:stream/promises";
+import { deliveryOf, Sink, type Delivery, type ConfigValues, type Context, type Pipeline, type PumpApplication, type ComponentOptions } from "@pump/core";
 import { DIALECT_DEFAULTS, QUOTE_ALL, QUOTE_NONE, QUOTE_NONNUMERIC, readDialect, type CsvDialect } from "./csv-dialect.js";
 import { FileWriteError } from "./errors.js";
+
+function settle(row: PendingRow, error: FileWriteError | undefined): void {
+  if (row.settled) return;
+  row.settled = true;
+  if (error === undefined) row.delivery?.done();
+  else row.delivery?.fail(error);
+}
 
 function text(value: unknown): string {
   if (value === null || value === undefined) return "";
@@ -70,6 +78,13 @@ interface Writer {
   full: boolean;
   /** Set when the stream failed: its next use reopens it. */
   failed: unknown;
+  /** Rows written to the stream and not yet confirmed, oldest first. */
+  pending: PendingRow[];
+}
+
+interface PendingRow {
+  delivery: Delivery | undefined;
+  settled: boolean;
 }
 
 /**
@@ -128,10 +143,12 @@ export class FileCSVSink extends Sink<Record<string, unknown>> {
       fieldnames.map((name) => event[name]),
       this.dialect,
     );
-    const delivery = deliveryOf(context);
+    const row: PendingRow = { delivery: deliveryOf(context), settled: false };
+    writer.pending.push(row);
     const ok = writer.stream.write(line, (error) => {
-      if (error === undefined || error === null) delivery?.done();
-      else delivery?.fail(new FileWriteError(filename, "cannot write", { cause: error }));
+      if (error === undefined || error === null) settle(row, undefined);
+      else settle(row, new FileWriteError(filename, "cannot write", { cause: error }));
+      while (writer.pending[0]?.settled === true) writer.pending.shift();
     });
     if (!ok && !writer.full) {
       writer.full = true;
@@ -166,7 +183,7 @@ export class FileCSVSink extends Sink<Record<string, unknown>> {
     const known = this.#headers.get(filename);
     const fieldnames = known ?? Object.keys(event);
     const stream = createWriteStream(filename, { flags: known === undefined ? "w" : "a", highWaterMark: this.#bufferSize });
-    const writer: Writer = { filename, stream, fieldnames, full: false, failed: undefined };
+    const writer: Writer = { filename, stream, fieldnames, full: false, failed: undefined, pending: [] };
     stream.on("error", (error) => {
       writer.failed = error;
       this.log.error("Cannot write CSV file", { filename, error });
@@ -174,6 +191,11 @@ export class FileCSVSink extends Sink<Record<string, unknown>> {
         writer.full = false;
         this.#updateThrottle();
       }
+    });
+    // A stream that failed (it could not even be opened) may drop the callbacks of what it held.
+    stream.on("close", () => {
+      const reason = new FileWriteError(filename, "cannot write", { cause: writer.failed ?? new Error("the file was closed before the row was written") });
+      for (const row of writer.pending.splice(0)) settle(row, reason);
     });
     if (known === undefined) {
       this.#headers.set(filename, fieldnames);
@@ -186,10 +208,11 @@ export class FileCSVSink extends Sink<Record<string, unknown>> {
 
   #close(writer: Writer): void {
     this.#writers.delete(writer.filename);
-    const closed = new Promise<void>((resolve) => {
-      writer.stream.once("close", resolve);
-      writer.stream.end();
-    }).finally(() => this.#closing.delete(closed));
+    writer.stream.end();
+    // finished() also settles for a stream that already failed and closed
+    const closed = finished(writer.stream)
+      .catch(() => {})
+      .finally(() => this.#closing.delete(closed));
     this.#closing.add(closed);
     if (writer.full) {
       writer.full = false;

@@ -1,7 +1,7 @@
 import { parse, type CsvError, type Info, type Options, type Parser } from "csv-parse";
 import type { ComponentOptions, ConfigValues, Pipeline, PumpApplication } from "@pump/core";
 import { DIALECT_DEFAULTS, QUOTE_NONE, QUOTE_NONNUMERIC, readDialect, type CsvDialect } from "./csv-dialect.js";
-import { FileEncodingError, FileFormatError, FileRecordTooLargeError } from "./errors.js";
+import { FileEncodingError, FileFormatError, FileRecordTooLargeError, type FileRecordError } from "./errors.js";
 import { FileABCSource, type FileInput } from "./file-source.js";
 import { LineSplitter, countNewlines, emptyLines } from "./text.js";
 
@@ -95,8 +95,10 @@ export class FileCSVSource extends FileABCSource<CsvRow> {
     parser.on("error", () => {}); // seen through `parser.errored`
     const splitter = new LineSplitter(this.maxRecordSize);
     const found = emptyLines();
-    /** Lines that did not decode or were too long: a row over one of them is dropped (the line was reported). */
+    /** Lines that did not decode or were too long: a row over one of them is dropped (the line is reported instead). */
     const bad = new Set<number>();
+    /** Their reports, made when the parse passes them, so that reports and rows keep the file's order. */
+    const badReports: { line: number; error: FileRecordError; raw: unknown }[] = [];
     /** csv-parse counts a "\r\n" inside a quoted field as two lines: what it over-counted so far. */
     let overCounted = 0;
 
@@ -106,16 +108,16 @@ export class FileCSVSource extends FileABCSource<CsvRow> {
       let t = 0;
       for (let i = 0; i < lines.length; i++) {
         const number = numbers[i]!;
-        for (; t < tooLong.length && tooLong[t]! < number; t++) text += this.#tooLong(file, tooLong[t]!, bad);
+        for (; t < tooLong.length && tooLong[t]! < number; t++) text += this.#tooLong(file, tooLong[t]!, bad, badReports);
         const decoded = this.decoder.decode(lines[i]!);
         if (decoded !== undefined) text += decoded;
         else {
           bad.add(number);
-          this.malformed(file, new FileEncodingError(file.filename, number, this.decoder.encoding), lines[i]);
+          badReports.push({ line: number, error: new FileEncodingError(file.filename, number, this.decoder.encoding), raw: lines[i] });
           text += new TextDecoder(this.decoder.encoding).decode(lines[i]); // keeps the line count and the quoting in step
         }
       }
-      for (; t < tooLong.length; t++) text += this.#tooLong(file, tooLong[t]!, bad);
+      for (; t < tooLong.length; t++) text += this.#tooLong(file, tooLong[t]!, bad, badReports);
       lines.length = 0;
       numbers.length = 0;
       tooLong.length = 0;
@@ -130,8 +132,16 @@ export class FileCSVSource extends FileABCSource<CsvRow> {
       const events: CsvRow[] = [];
       const starts: number[] = [];
       const report = async (line: number | undefined, problem: string, raw: unknown, cause?: unknown): Promise<void> => {
+        await reportBad(line ?? 0);
         await this.emit(file, events.splice(0), starts.splice(0));
         this.malformed(file, new FileFormatError(file.filename, line, problem, { cause }), raw);
+      };
+      const reportBad = async (upTo: number): Promise<void> => {
+        while (badReports.length > 0 && badReports[0]!.line <= upTo) {
+          const { error, raw } = badReports.shift()!;
+          await this.emit(file, events.splice(0), starts.splice(0));
+          this.malformed(file, error, raw);
+        }
       };
       const reportSkipped = async (upTo: number): Promise<void> => {
         while (skipped.length > 0 && skipped[0]!.before <= upTo) {
@@ -152,6 +162,7 @@ export class FileCSVSource extends FileABCSource<CsvRow> {
         overCounted += crlf;
         const end = record.info.lines - overCounted;
         const start = end - newlines;
+        await reportBad(end);
         let hit = false;
         for (let line = start; line <= end && !hit; line++) hit = bad.has(line);
         if (hit) continue; // its bad line was reported already
@@ -163,6 +174,7 @@ export class FileCSVSource extends FileABCSource<CsvRow> {
         starts.push(start);
       }
       await reportSkipped(Infinity);
+      if (last) await reportBad(Infinity);
       await this.emit(file, events, starts);
     };
 
@@ -175,9 +187,9 @@ export class FileCSVSource extends FileABCSource<CsvRow> {
   }
 
   /** Reports a line too long to keep; csv-parse is fed an empty line in its place so the line numbers stay right. */
-  #tooLong(file: FileInput, line: number, bad: Set<number>): string {
+  #tooLong(file: FileInput, line: number, bad: Set<number>, reports: { line: number; error: FileRecordError; raw: unknown }[]): string {
     bad.add(line);
-    this.malformed(file, new FileRecordTooLargeError(file.filename, line, this.maxRecordSize), undefined);
+    reports.push({ line, error: new FileRecordTooLargeError(file.filename, line, this.maxRecordSize), raw: undefined });
     return "\n";
   }
 }

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The suites against the node share it, and one of them restarts it: run the files one at a time.
+    fileParallelism: false,
+    // Bounds, not expectations: a test against the node waits for it to restart.
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
+    reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+  },
+});

@@ -23,6 +23,7 @@ export { PubSubTrigger, type PubSubTriggerOptions } from "./trigger/pubsub.js";
 export { OpportunisticTrigger, type OpportunisticTriggerOptions } from "./trigger/opportunistic.js";
 
 export * from "./common/index.js";
+export * from "./web/index.js";
 
 export { Lookup, type LookupOptions } from "./lookup/lookup.js";
 

@@ -4,6 +4,7 @@ import { ConfigFile } from "../config/conf-file.js";
 import { ConfigError, UsageError } from "../errors.js";
 import { Logger, isLogLevel, logging, type LogLevel } from "../logger.js";
 import { PubSub } from "../pubsub.js";
+import { startWebApi } from "../web/web-server.js";
 import { USAGE, parseCommandLine, type CommandLine } from "./cli.js";
 import { PumpService } from "./service.js";
 
@@ -140,10 +141,12 @@ export class PumpApplication {
           this.stop(1);
         });
       }
+      // The REST API ([web] listen, -w ADDR), loaded only when configured; failing to listen stops the pump (exit 1).
+      const web = this.#stopRequested || this.config.get("web", "listen") === undefined ? undefined : await startWebApi(this);
       await this.#stop.promise;
       this.pubsub.publish("Application.stop!", this);
       clearInterval(ticker);
-      await this.pumpService.finalize();
+      await this.pumpService.finalize().finally(() => web?.close());
       this.pubsub.publish("Application.exit!", this);
       this.log.notice("Stopped", { exitCode: this.#exitCode });
       return this.#exitCode;

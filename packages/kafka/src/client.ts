@@ -80,7 +80,11 @@ export interface ConsumerBatch {
 
 /** What `onBatch` may do while it holds a batch. */
 export interface BatchControl {
-  /** Keeps the group membership alive while the batch waits (it is rate-limited by the client). */
+  /**
+   * Keeps the group membership alive while the batch waits (rate-limited by the client). Rejects with
+   * a `KafkaClientError` whose `type` is `REBALANCE_IN_PROGRESS` when the group rebalances: the member
+   * should then hand nothing more over, so that it rejoins soon after `onBatch` returns.
+   */
   heartbeat(): Promise<void>;
   /** Moves the fetch position past `offset`: the records up to it were taken (this commits nothing). */
   resolve(offset: number): void;

@@ -101,10 +101,15 @@ function byTopic(partitions: readonly TopicPartition[]): { topic: string; partit
   return [...grouped].map(([topic, list]) => ({ topic, partitions: list }));
 }
 
+/**
+ * kafkajs logs every failed connection attempt as an error, many per second while a broker is down.
+ * The connector logs what it decides (retrying, waiting, giving up) as warnings and errors; the
+ * client's own lines go to info (its errors and warnings) and debug.
+ */
 const LEVELS = new Map<number, "debug" | "info" | "warn" | "error">([
-  [logLevel.ERROR, "warn"], // the client retries and reports what it gives up on: the connector logs the decision
-  [logLevel.WARN, "warn"],
-  [logLevel.INFO, "debug"], // joins, pauses, seeks: chatty
+  [logLevel.ERROR, "info"],
+  [logLevel.WARN, "info"],
+  [logLevel.INFO, "debug"],
   [logLevel.DEBUG, "debug"],
 ]);
 
@@ -151,7 +156,13 @@ class KafkajsConsumer implements KafkaConsumerClient {
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const { topic, partition } = batch;
           const control: BatchControl = {
-            heartbeat,
+            heartbeat: async () => {
+              try {
+                await heartbeat();
+              } catch (error) {
+                throw classifyError(error, "Heartbeat failed");
+              }
+            },
             resolve: (offset) => resolveOffset(String(offset)),
             isStale,
             isRunning,

@@ -61,6 +61,9 @@ export class KafkaSource extends Source<Buffer | null> {
   #assignment: TopicPartition[] = [];
   readonly #paused = new Map<string, TopicPartition>();
   #draining = false;
+  /** A heartbeat said the group rebalances: hand nothing more over until the member has rejoined. */
+  #rebalancing = false;
+  #rejoinPrepared = false;
   readonly #commits = new Map<string, { topic: string; partition: number; offset: number; lane: Lane }>();
   #committing: Promise<void> | undefined;
   /** Offsets committed, per partition, by this source (for views and tests). */
@@ -146,6 +149,8 @@ export class KafkaSource extends Source<Buffer | null> {
       onAssigned: (assignment) => {
         // The client reads every partition again from its committed offset: the old lanes are void.
         this.#tracker.reset();
+        this.#rebalancing = false;
+        this.#rejoinPrepared = false;
         this.#assignment = assignment;
         const paused = [...this.#paused.values()];
         this.#paused.clear();
@@ -159,6 +164,8 @@ export class KafkaSource extends Source<Buffer | null> {
       },
       onCrash: (error, restarting) => {
         this.#tracker.reset();
+        this.#rebalancing = false;
+        this.#rejoinPrepared = false;
         if (restarting) this.log.warn("The Kafka consumer failed and restarts", { error });
         else crashed(error);
       },
@@ -170,7 +177,13 @@ export class KafkaSource extends Source<Buffer | null> {
   async #onBatch(batch: ConsumerBatch, control: BatchControl): Promise<void> {
     const messages = batch.messages;
     for (let i = 0; i < messages.length; i += this.#bufferSize) {
-      if (!(await this.#waitReady(control))) return;
+      // A fetch holds batches of several partitions, which the client hands over one after the other
+      // before it rejoins a rebalancing group: leave them unread (they are fetched again) so that the
+      // rebalance does not wait for all of them.
+      if (this.#rebalancing || !(await this.#beat(control)) || !(await this.#waitReady(control))) {
+        if (this.#rebalancing) await this.#beforeRejoin();
+        return;
+      }
       const lane = this.#tracker.lane(batch.topic, batch.partition);
       if (!this.#tracker.accepts(lane) || control.isStale() || !control.isRunning() || this.#draining) return;
       const events: (Buffer | null)[] = [];
@@ -207,9 +220,34 @@ export class KafkaSource extends Source<Buffer | null> {
     return context;
   }
 
+  /**
+   * The group rebalances: before the member rejoins (and may lose partitions), give what it handed
+   * over a moment to settle (a sink waiting for acknowledgements), and commit it, so that less is
+   * read again. The commit still carries the current generation, which the coordinator accepts
+   * until the rebalance completes. Once per rebalance; bounded.
+   */
+  async #beforeRejoin(): Promise<void> {
+    if (this.#rejoinPrepared) return;
+    this.#rejoinPrepared = true;
+    const deadline = performance.now() + Math.min(5000, this.#consumerOptions.rebalanceTimeoutMs / 2);
+    while (this.#tracker.pending > 0 && performance.now() < deadline && !this.signal.aborted) await delay(10);
+    await this.#flushCommits();
+  }
+
+  /** One heartbeat (the client sends it only when the interval passed); false when the group rebalances. */
+  async #beat(control: BatchControl): Promise<boolean> {
+    try {
+      await control.heartbeat();
+    } catch (error) {
+      if (isRebalancing(error)) this.#rebalancing = true;
+      else this.log.debug("Heartbeat failed", { error });
+    }
+    return !this.#rebalancing;
+  }
+
   /** Hands a chunk over with one await, keeping the group membership alive while the pipeline holds it. */
   async #hand(events: (Buffer | null)[], contexts: Context[], control: BatchControl): Promise<void> {
-    const beat = setInterval(() => void control.heartbeat().catch(() => {}), this.#consumerOptions.heartbeatIntervalMs);
+    const beat = setInterval(() => void this.#beat(control), this.#consumerOptions.heartbeatIntervalMs);
     try {
       await this.processBatch(events, contexts);
     } catch (error) {
@@ -223,8 +261,8 @@ export class KafkaSource extends Source<Buffer | null> {
 
   /**
    * Waits until the pipeline is ready, heart-beating meanwhile. False when the source is stopping or
-   * draining. A rebalance seen while waiting is thrown, so the client rejoins (and may hand the
-   * partitions to a member that can work) instead of holding the group up.
+   * draining, or when the group rebalances: the member then rejoins (and may hand its partitions to
+   * a member that can work) instead of holding the group up.
    */
   async #waitReady(control: BatchControl): Promise<boolean> {
     while (!this.pipeline.isReady()) {
@@ -236,12 +274,7 @@ export class KafkaSource extends Source<Buffer | null> {
         if (isStopSignal(error)) return false;
         throw error;
       }
-      try {
-        await control.heartbeat();
-      } catch (error) {
-        if (isRebalancing(error)) throw error;
-        this.log.debug("Heartbeat failed while the pipeline waits", { error });
-      }
+      if (!(await this.#beat(control))) return false;
     }
     return !this.signal.aborted && !this.#draining;
   }
@@ -275,8 +308,10 @@ export class KafkaSource extends Source<Buffer | null> {
       } catch (error) {
         // Commits are idempotent; a lane dropped meanwhile (rebalance, restart) is read again anyway.
         const retry = batch.filter((c) => c.lane.state !== "dead" && !this.#commits.has(tpKey(c)));
-        const retriable = error instanceof KafkaClientError && error.retriable && !isRebalancing(error);
-        this.log.warn("Offset commit failed", { error, partitions: batch.length, retrying: retriable && retry.length > 0 });
+        const rebalanced = isRebalancing(error);
+        const retriable = error instanceof KafkaClientError && error.retriable && !rebalanced;
+        if (rebalanced) this.log.info("Offset commit refused after a rebalance: those records are read again", { error, partitions: batch.length });
+        else this.log.warn("Offset commit failed", { error, partitions: batch.length, retrying: retriable && retry.length > 0 });
         if (!retriable || retry.length === 0 || this.signal.aborted) continue;
         for (const c of retry) this.#commits.set(tpKey(c), c);
         await delay(COMMIT_RETRY_MS, undefined, { ref: false });

@@ -58,6 +58,8 @@ export class FakeConsumer implements KafkaConsumerClient {
   running = false;
   stale = new Set<string>();
   heartbeats = 0;
+  /** While set, heartbeats say the group rebalances. */
+  rebalancing = false;
   /** Makes `start()` fail this many times (a broker that is down). */
   startFailures = 0;
 
@@ -86,6 +88,7 @@ export class FakeConsumer implements KafkaConsumerClient {
     const control: BatchControl = {
       heartbeat: async () => {
         this.heartbeats++;
+        if (this.rebalancing) throw new KafkaClientError("Heartbeat failed: The group is rebalancing", { retriable: false, type: "REBALANCE_IN_PROGRESS" });
       },
       resolve: () => {},
       isStale: () => this.stale.has(`${topic}:${partition}`),

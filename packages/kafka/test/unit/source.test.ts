@@ -128,6 +128,23 @@ describe("KafkaSource (client stand-in)", () => {
     expect(source.assignment).toEqual([{ topic: "in", partition: 0 }]);
   });
 
+  it("when a heartbeat says the group rebalances, hands nothing more over, lets what it handed over settle and commits it", async () => {
+    const { sink, consumer } = await rig();
+    await consumer().deliver("in", 0, [0, 1]);
+    consumer().rebalancing = true;
+    const next = consumer().deliver("in", 1, [5, 6]); // the rest of the same fetch
+    setTimeout(() => sink.settle([0, 1]), 30);
+    await next;
+    expect(sink.held.map((h) => h.context.kafka_offset)).toEqual([0, 1]);
+    expect(consumer().committed("in", 0)).toBe(2); // committed before the member rejoins
+    await consumer().deliver("in", 1, [5, 6]);
+    expect(sink.held).toHaveLength(2);
+    consumer().rebalancing = false;
+    consumer().handlers!.onAssigned([{ topic: "in", partition: 1 }]); // rejoined
+    await consumer().deliver("in", 1, [5, 6]);
+    expect(sink.held).toHaveLength(4);
+  });
+
   it("waits for the broker at start: a consumer that cannot start is created again", async () => {
     const app = createApp();
     const connection = app.pumpService.addConnection(new FakeKafkaConnection(app));

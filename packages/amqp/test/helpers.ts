@@ -1,0 +1,229 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** An application that reads no command line, with a configuration given as text. */
+export function createApp(conf = ""): PumpApplication {
+  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
+}
+
+/** A queue, exchange... name of its own for this run. */
+export function unique(prefix: string): string {
+  return `pump-amqp-${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Polls `condition` every `intervalMs`, at most `tries` times (a bound so a broken test cannot hang, never an expectation about speed). */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, tries = 1500, intervalMs = 100): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`gave up waiting for ${what} (${tries} checks)`);
+}
+
+/** Runs the application until `stop()`; `started` resolves once its pipelines run. */
+export function runApp(app: PumpApplication): { started: Promise<void>; stop: () => Promise<number> } {
+  const running = app.run();
+  return {
+    started: until(() => app.pumpService.running, "the pump to start"),
+    stop: async () => {
+      app.stop();
+      return running;
+    },
+  };
+}
+
+/** The tests' own amqplib client (independent of the package) for declaring, publishing and reading. */
+export class Broker {
+  readonly url: string;
+  #model: ChannelModel | undefined;
+  #channel: Channel | undefined;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  /** A channel on a connection of the test's own, opened again if the broker restarted meanwhile. */
+  async channel(): Promise<Channel> {
+    if (this.#channel !== undefined) return this.#channel;
+    const model = (this.#model ??= await amqp.connect(this.url));
+    model.on("error", () => {});
+    model.once("close", () => {
+      this.#model = undefined;
+      this.#channel = undefined;
+    });
+    const channel = await model.createConfirmChannel();
+    channel.on("error", () => {});
+    channel.once("close", () => {
+      if (this.#channel === channel) this.#channel = undefined;
+    });
+    this.#channel = channel;
+    return channel;
+  }
+
+  async queue(name: string, options: amqp.Options.AssertQueue = {}): Promise<void> {
+    await (await this.channel()).assertQueue(name, { durable: true, ...options });
+  }
+
+  async bind(queue: string, exchange: string, key: string): Promise<void> {
+    await (await this.channel()).bindQueue(queue, exchange, key);
+  }
+
+  /** Messages ready in a queue (not counting those delivered and unacknowledged). */
+  async count(queue: string): Promise<number> {
+    return (await (await this.channel()).checkQueue(queue)).messageCount;
+  }
+
+  /** Publishes with confirms (persistent). */
+  async publish(queue: string, bodies: (string | Buffer)[], options: amqp.Options.Publish = {}): Promise<void> {
+    const channel = (await this.channel()) as amqp.ConfirmChannel;
+    for (const body of bodies) channel.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, ...options });
+    await channel.waitForConfirms();
+  }
+
+  /** Takes every message of a queue (acknowledging them). */
+  async drain(queue: string): Promise<ConsumeMessage[]> {
+    const channel = await this.channel();
+    const taken: ConsumeMessage[] = [];
+    for (;;) {
+      const message = await channel.get(queue, { noAck: true });
+      if (message === false) return taken;
+      taken.push(message as unknown as ConsumeMessage);
+    }
+  }
+
+  async delete(...queues: string[]): Promise<void> {
+    for (const queue of queues) {
+      try {
+        await (await this.channel()).deleteQueue(queue);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const model = this.#model;
+    this.#model = undefined;
+    this.#channel = undefined;
+    await model?.close().catch(() => {});
+  }
+}
+
+/** Keeps the events (and contexts) that reach it. */
+export class CollectSink<T = unknown> extends Sink<T> {
+  readonly events: T[] = [];
+  readonly contexts: Context[] = [];
+
+  process(context: Context, event: T): void {
+    this.events.push(event);
+    this.contexts.push(context);
+  }
+}
+
+/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
+export class FeedSource<T = unknown> extends Source<T> {
+  async main(): Promise<void> {
+    await this.stopped();
+  }
+
+  feed(events: T[], contexts?: Context[]): Promise<void> {
+    return this.processBatch(events, contexts);
+  }
+}
+
+/** Contexts whose deliveries record how they settled. */
+export function settlements(): { settled: Map<number, unknown>; context: (token: number, extra?: Context) => Context } {
+  const settled = new Map<number, unknown>();
+  return {
+    settled,
+    context: (token, extra = {}) => ({
+      ...extra,
+      [DELIVERY]: new Delivery<number>((d, error) => {
+        if (settled.has(d.token)) throw new Error(`delivery ${d.token} settled twice`);
+        settled.set(d.token, error ?? "done");
+      }, token),
+    }),
+  };
+}
+
+const exec = promisify(execFile);
+
+/** The rig's own script: `restart` (down, then up, data kept) or `up` RabbitMQ from inside a test. */
+export async function rabbitmq(verb: "restart" | "up" | "status"): Promise<string> {
+  const { stdout, stderr } = await exec("bash", [`${REPO_ROOT}tooling/servers/servers.sh`, verb, "rabbitmq"], { timeout: 300_000 });
+  return `${stdout}${stderr}`;
+}
+
+/** A free TCP port on 127.0.0.1 (nothing listens on it when this returns). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A TCP proxy to the real server on a port that refuses connections until `open()`: "the server is down at start, and comes up". */
+export class TcpProxy {
+  readonly port: number;
+  readonly #target: { host: string; port: number };
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+  readonly #pairs = new Map<Socket, Socket>();
+  #holding = false;
+
+  constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** Stops passing what the server sends (the client's requests still go through), until the connections are cut. */
+  hold(): void {
+    this.#holding = true;
+    for (const [upstream, client] of this.#pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
+  /** Cuts the connections open now; new ones are accepted (and passed both ways) as before. */
+  cut(): void {
+    this.#holding = false;
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.#target.port, this.#target.host);
+      this.#sockets.add(client).add(upstream);
+      this.#pairs.set(upstream, client);
+      client.pipe(upstream);
+      if (!this.#holding) upstream.pipe(client);
+      const end = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.#sockets.delete(client);
+        this.#sockets.delete(upstream);
+        this.#pairs.delete(upstream);
+      };
+      client.on("error", end).on("close", end);
+      upstream.on("error", end).on("close", end);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.#server = server;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+  }
+}

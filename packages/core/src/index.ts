@@ -25,7 +25,8 @@ export { OpportunisticTrigger, type OpportunisticTriggerOptions } from "./trigge
 export * from "./common/index.js";
 export * from "./web/index.js";
 
-export { Lookup, type LookupOptions } from "./lookup/lookup.js";
+export * from "./lookup/index.js";
+export * from "./analyzer/index.js";
 
 export {
   InternalSource,

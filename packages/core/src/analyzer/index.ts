@@ -1,0 +1,10 @@
+export { Analyzer, foldOptions, type AnalyzerOptions } from "./analyzer.js";
+export { TimeWindowAnalyzer, type TimeWindowAnalyzerOptions } from "./time-window-analyzer.js";
+export { SessionAnalyzer, type SessionAnalyzerOptions } from "./session-analyzer.js";
+export { LatchAnalyzer, LatchAnalyzer as Latch, type LatchOptions, type LatchQuery } from "./latch.js";
+export { AnalyzingSource } from "./analyzing-source.js";
+export { NamedMatrix, MatrixService, matrixService, addMatrix, locateMatrix, type MatrixOptions, type MatrixLayout } from "./matrix.js";
+export { TimeWindowMatrix, type TimeWindowMatrixOptions } from "./time-window-matrix.js";
+export { SessionMatrix, type SessionFields, type SessionMatrixOptions } from "./session-matrix.js";
+export { compileQuery, type Query, type Matcher } from "./query.js";
+export type { NumericType, FieldType, NumericArray, NumericArrayOf, Column, CellValue } from "./dtype.js";

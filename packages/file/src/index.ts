@@ -6,6 +6,7 @@ export { FileCSVSource, type CsvRow } from "./csv-source.js";
 export { FileBlockSource } from "./block-source.js";
 export { FileBlockSink } from "./block-sink.js";
 export { FileCSVSink, formatCsvRow } from "./csv-sink.js";
+export { FileBatchLookupProvider } from "./lookup-provider.js";
 export { QUOTE_MINIMAL, QUOTE_ALL, QUOTE_NONNUMERIC, QUOTE_NONE, type CsvDialect, type Quoting } from "./csv-dialect.js";
 export {
   FileError,

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { basename, delimiter, join } from "node:path";
+import { basename, delimiter, join, resolve } from "node:path";
 import { pipeline as pipe } from "node:stream";
 import { createGunzip } from "node:zlib";
 import {
@@ -31,6 +31,9 @@ export interface FileContext extends Context {
 export type PostAction = "move" | "delete" | "noop";
 
 const SKIPPED_SUFFIXES = ["-locked", "-failed", "-processed"];
+
+/** Locked files (absolute paths) held by the file sources of this process: recovery leaves those of running sources alone. */
+const HELD_IN_PROCESS = new Map<string, { readonly running: boolean }>();
 
 /** How reading one file ended. */
 type ReadState = "reading" | "read" | "incomplete" | "failed";
@@ -297,6 +300,7 @@ export abstract class FileABCSource<Out = unknown> extends TriggerSource<Out> {
     }
     const file = new FileInput(filename, locked, handle, this.readBufferSize);
     this.#held.set(locked, file);
+    HELD_IN_PROCESS.set(resolve(locked), this);
     this.#current = file;
     this.stats.opened++;
     this.log.debug("Processing file", { filename });
@@ -334,6 +338,7 @@ export abstract class FileABCSource<Out = unknown> extends TriggerSource<Out> {
     const work = this.#finalize(file).finally(() => {
       this.#finalizing.delete(work);
       this.#held.delete(file.path);
+      HELD_IN_PROCESS.delete(resolve(file.path));
     });
     this.#finalizing.add(work);
   }
@@ -378,11 +383,14 @@ export abstract class FileABCSource<Out = unknown> extends TriggerSource<Out> {
     if (count) this.stats.returned++;
   }
 
-  /** Puts back the `-locked` files matching the globs that this source does not hold: a pump stopped before they were done. */
+  /**
+   * Puts back the `-locked` files matching the globs that no running source of this process holds: a
+   * pump (or a pipeline) stopped before they were done.
+   */
   async #recover(): Promise<void> {
     for (const pattern of this.paths) {
       for (const entry of await glob(`${pattern}-locked`)) {
-        if (!entry.isFile || this.#held.has(entry.path)) continue;
+        if (!entry.isFile || HELD_IN_PROCESS.get(resolve(entry.path))?.running === true) continue;
         const filename = entry.path.slice(0, -"-locked".length);
         if (this.#exclude?.test(filename) === true) continue;
         if (this.#include !== undefined && !this.#include.test(filename)) continue;

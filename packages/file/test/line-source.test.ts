@@ -473,6 +473,33 @@ describe("FileMultiLineSource", () => {
 });
 
 describe("recovery at start", () => {
+  it("leaves alone a file that a running source of the same process holds locked", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "a.log"), "a\n");
+    const app = createApp();
+    const first = new Pipeline(app, "First");
+    const firstSource = new FileLineSource(app, first, { config: { path: join(dir, "*.log") } });
+    const late = new LateSink<Line>(app, first);
+    first.build(firstSource, late);
+    const trigger = manualTrigger(app);
+    firstSource.on(trigger);
+    await runCycles(first, trigger, cycleCounter(first));
+    expect(await listFiles(dir)).toEqual(["a.log-locked"]);
+
+    const second = setup({ path: join(dir, "*.log") });
+    await runCycles(second.pipeline, second.trigger, second.counter);
+    expect(second.source.stats.recovered).toBe(0);
+    expect(second.sink.events).toEqual([]);
+    expect(await listFiles(dir)).toEqual(["a.log-locked"]);
+
+    late.confirm();
+    await firstSource.idle();
+    expect(await listFiles(dir)).toEqual(["a.log-processed"]);
+    await first.stop();
+    await second.pipeline.stop();
+  });
+
+
   it("puts back -locked files of the glob a stopped pump left, unless recover_locked is off", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, "a.log-locked"), "a\n");

@@ -1,0 +1,182 @@
+import { randomUUID } from "node:crypto";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
+import mysql, { type Connection, type QueryValues, type RowDataPacket } from "mysql2/promise";
+
+/** An application that reads no command line, with a configuration given as text. */
+export function createApp(conf = ""): PumpApplication {
+  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
+}
+
+/** A name of its own for this run. */
+export function unique(prefix: string): string {
+  return `pump_mysql_${prefix}_${randomUUID().slice(0, 8)}`;
+}
+
+/** Polls `condition` every `intervalMs`, at most `tries` times (a bound so a broken test cannot hang, never an expectation about speed). */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, tries = 1500, intervalMs = 50): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`gave up waiting for ${what} (${tries} checks)`);
+}
+
+/** Runs the application until `stop()` (or until it stops itself); `started` resolves once its pipelines run. */
+export function runApp(app: PumpApplication): { started: Promise<void>; stop: () => Promise<number>; done: Promise<number> } {
+  const running = app.run();
+  return {
+    started: until(() => app.pumpService.running, "the pump to start"),
+    stop: async () => {
+      app.stop();
+      return running;
+    },
+    done: running,
+  };
+}
+
+/** A database of its own for a suite, made and dropped with the test's own mysql2 connection. */
+export class TestDatabase {
+  readonly name = unique("db");
+  readonly #serverUrl: string;
+  #connection: Connection | undefined;
+
+  constructor(serverUrl: string) {
+    this.#serverUrl = serverUrl;
+  }
+
+  /** The server URL pointing at this database. */
+  get url(): string {
+    const url = new URL(this.#serverUrl);
+    url.pathname = `/${this.name}`;
+    return url.toString();
+  }
+
+  async create(): Promise<this> {
+    const connection = await this.#connect();
+    await connection.query(`CREATE DATABASE \`${this.name}\``);
+    await connection.query(`USE \`${this.name}\``);
+    return this;
+  }
+
+  async query<T = RowDataPacket[]>(sql: string, values?: QueryValues): Promise<T> {
+    const [rows] = await (await this.#connect()).query({ sql, values });
+    return rows as T;
+  }
+
+  async count(table: string): Promise<number> {
+    const rows = await this.query<{ n: number }[]>(`SELECT COUNT(*) AS n FROM \`${table}\``);
+    return Number(rows[0]!.n);
+  }
+
+  async drop(): Promise<void> {
+    const connection = this.#connection;
+    if (connection === undefined) return;
+    await connection.query(`DROP DATABASE IF EXISTS \`${this.name}\``);
+    await connection.end();
+    this.#connection = undefined;
+  }
+
+  async #connect(): Promise<Connection> {
+    this.#connection ??= await mysql.createConnection({ uri: this.#serverUrl, supportBigNumbers: true });
+    return this.#connection;
+  }
+}
+
+/** Keeps the events (and contexts) that reach it. */
+export class CollectSink<T = unknown> extends Sink<T> {
+  readonly events: T[] = [];
+  readonly contexts: Context[] = [];
+
+  process(context: Context, event: T): void {
+    this.events.push(event);
+    this.contexts.push(context);
+  }
+}
+
+/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
+export class FeedSource<T = unknown> extends Source<T> {
+  async main(): Promise<void> {
+    await this.stopped();
+  }
+
+  feed(events: T[], contexts?: Context[]): Promise<void> {
+    return this.processBatch(events, contexts);
+  }
+}
+
+/** Contexts whose deliveries record how they settled. */
+export function settlements(): { settled: Map<number, unknown>; context: (token: number, extra?: Context) => Context } {
+  const settled = new Map<number, unknown>();
+  return {
+    settled,
+    context: (token, extra = {}) => ({
+      ...extra,
+      [DELIVERY]: new Delivery<number>((d, error) => {
+        if (settled.has(d.token)) throw new Error(`delivery ${d.token} settled twice`);
+        settled.set(d.token, error ?? "done");
+      }, token),
+    }),
+  };
+}
+
+/** A free TCP port on 127.0.0.1 (nothing listens on it when this returns). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A TCP proxy to the real server on a port that refuses connections until `open()`: "the server is down at start, and comes up". */
+export class TcpProxy {
+  readonly port: number;
+  readonly #target: { host: string; port: number };
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** `url` with its port pointed at the proxy. */
+  static async to(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+    const target = new URL(url);
+    const proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 3306) });
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    return { proxy, url: via.toString() };
+  }
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.#target.port, this.#target.host);
+      this.#sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const end = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.#sockets.delete(client);
+        this.#sockets.delete(upstream);
+      };
+      client.on("error", end).on("close", end);
+      upstream.on("error", end).on("close", end);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.#server = server;
+  }
+
+  /** Cuts the connections open now; the port keeps accepting new ones. */
+  cut(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+  }
+}

@@ -124,7 +124,8 @@ export class BulkQueue {
   #inflightBytes = 0;
   #active = 0;
   #paused = false;
-  #failing = false;
+  /** When requests began to fail (performance.now()), while they fail. */
+  #failingSince: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #abort = new AbortController();
   #closed = false;
@@ -385,6 +386,7 @@ export class BulkQueue {
         return;
       }
       let response: BulkResponse;
+      const sentAt = performance.now();
       try {
         response = await this.#send(bulk.index, items.map((item) => item.payload).join(""), this.#abort.signal);
       } catch (thrown) {
@@ -416,8 +418,8 @@ export class BulkQueue {
         lastError = error;
         failingSince ??= performance.now();
         this.stats.retried += items.length;
-        if (!this.#failing) {
-          this.#failing = true;
+        if (this.#failingSince === undefined) {
+          this.#failingSince = performance.now();
           this.#log.warn("Elasticsearch is not available; the bulk waits and is sent again", { error, documents: items.length });
         } else {
           this.#log.debug("Elasticsearch is still not available", { error: error.message, retryIn: backoff });
@@ -427,8 +429,9 @@ export class BulkQueue {
         continue;
       }
       this.stats.requests++;
-      if (this.#failing) {
-        this.#failing = false;
+      // Recovered only if a request sent after the failures began went through (not one answered just before).
+      if (this.#failingSince !== undefined && sentAt > this.#failingSince) {
+        this.#failingSince = undefined;
         this.#log.notice("Elasticsearch is available again", { index: bulk.index });
       }
       const retry = this.#sort(bulk.index, items, response);

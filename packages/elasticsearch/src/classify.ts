@@ -89,7 +89,7 @@ export function requestError(error: unknown, what: string): ElasticSearchRequest
     });
   } else if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError) {
     const code = causeCode(error);
-    if (error instanceof errors.NoLivingConnectionsError || code === "ECONNREFUSED") maybeDelivered = false;
+    if (error instanceof errors.NoLivingConnectionsError || code === "ECONNREFUSED" || /\bECONNREFUSED\b/.test(error.message)) maybeDelivered = false;
     result = new ElasticSearchRequestError(`${what}: ${error.message}${code !== undefined && !error.message.includes(code) ? ` (${code})` : ""}`, {
       cause: error,
       retryable: true,

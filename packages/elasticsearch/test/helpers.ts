@@ -1,8 +1,10 @@
 // oxlint-disable no-underscore-dangle -- Elasticsearch's field names (_id, _index, _source, _scroll_id)
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "@elastic/elasticsearch";
 import { ConfigFile, DELIVERY, Delivery, Pipeline, PumpApplication, Sink, Source, type Context } from "@pump/core";
 
@@ -62,14 +64,27 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   throw new Error(`gave up waiting for ${what} (${tries} checks)`);
 }
 
-/** The rig's script for the node (async, so the pipeline under test keeps running meanwhile). */
+/**
+ * The rig's script for the node, run without blocking (the pipeline under test keeps running). Its
+ * output goes to a file, not a pipe: `up` starts a daemon that would hold a pipe open for ever.
+ */
 export async function elasticsearchService(verb: "stop" | "up" | "status"): Promise<{ ok: boolean; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "pump-es-service-"));
+  const log = join(dir, "output.log");
+  const fd = openSync(log, "w");
   try {
-    const { stdout, stderr } = await promisify(execFile)("bash", [`${REPO_ROOT}tooling/servers/services/elasticsearch.sh`, verb], { timeout: 240_000 });
-    return { ok: true, output: `${stdout}${stderr}` };
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    return { ok: false, output: `${e.stdout ?? ""}${e.stderr ?? ""}${e.message}` };
+    const child = spawn("bash", [`${REPO_ROOT}tooling/servers/services/elasticsearch.sh`, verb], { stdio: ["ignore", fd, fd] });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
+      child.on("exit", (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    return { ok: code === 0, output: readFileSync(log, "utf8") };
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -112,6 +127,8 @@ export class GeneratedSource<T = unknown> extends Source<T> {
   batchSize = 500;
   make: (i: number) => T = (i) => ({ n: i }) as T;
   track: ((i: number) => Context) | undefined;
+  /** Milliseconds to wait between batches (to make a stream last). */
+  pauseMs = 0;
   produced = 0;
   finished = false;
 
@@ -127,6 +144,7 @@ export class GeneratedSource<T = unknown> extends Source<T> {
       }
       await this.processBatch(events, contexts);
       this.produced += n;
+      if (this.pauseMs > 0) await this.sleep(this.pauseMs / 1000);
     }
     this.finished = true;
     await this.stopped();

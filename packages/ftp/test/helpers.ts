@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { Readable, Writable } from "node:stream";
+import { Client } from "basic-ftp";
+import { ConfigFile, deliveryOf, PumpApplication, Sink, type Context } from "@pump/core";
+import { ftpAccess } from "@pump/test-servers";
+
+/** An application that reads no command line, with a configuration given as text. */
+export function createApp(conf = ""): PumpApplication {
+  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
+}
+
+/** A folder name of its own for this run. */
+export function unique(prefix: string): string {
+  return `/pump-ftp-${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Polls `condition` every `intervalMs`, at most `tries` times (so a broken test cannot hang; the
+ * bound is generous — never an expectation about speed).
+ */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, tries = 1500, intervalMs = 20): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`gave up waiting for ${what} (${tries} checks)`);
+}
+
+/** The tests' own FTP client (independent of the package): uploads, lists, downloads, cleans up. */
+export class TestFtp {
+  readonly url: string;
+  #client: Client | undefined;
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  async client(): Promise<Client> {
+    if (this.#client !== undefined && !this.#client.closed) return this.#client;
+    const client = new Client(15_000);
+    await client.access(ftpAccess(this.url));
+    this.#client = client;
+    return client;
+  }
+
+  async mkdir(dir: string): Promise<void> {
+    const client = await this.client();
+    await client.ensureDir(dir);
+    await client.cd("/");
+  }
+
+  async upload(path: string, content: string | Buffer): Promise<void> {
+    const client = await this.client();
+    await client.uploadFrom(Readable.from([typeof content === "string" ? Buffer.from(content) : content]), path);
+  }
+
+  /** File names in a folder, sorted; [] if the folder does not exist. */
+  async names(dir: string): Promise<string[]> {
+    const client = await this.client();
+    try {
+      return (await client.list(dir)).map((f) => f.name).toSorted();
+    } catch {
+      return [];
+    }
+  }
+
+  async download(path: string): Promise<Buffer> {
+    const client = await this.client();
+    const chunks: Buffer[] = [];
+    await client.downloadTo(
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          callback();
+        },
+      }),
+      path,
+    );
+    return Buffer.concat(chunks);
+  }
+
+  async remove(dir: string): Promise<void> {
+    const client = await this.client();
+    await client.removeDir(dir).catch(() => {});
+  }
+
+  close(): void {
+    this.#client?.close();
+  }
+}
+
+/**
+ * A TCP proxy in front of the FTP server's control port: it can be down at first (`listen()` later)
+ * and can cut every connection (`cut()`) — a server going away. Data connections (passive mode) go to
+ * the server directly.
+ */
+export class Proxy {
+  readonly port: number;
+  readonly #target: { host: string; port: number };
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+
+  private constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** A proxy on a free port, not listening yet. */
+  static async create(ftpUrl: string): Promise<Proxy> {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const { port } = probe.address() as { port: number };
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const access = ftpAccess(ftpUrl);
+    return new Proxy(port, { host: access.host, port: access.port });
+  }
+
+  /** The FTP URL through the proxy. */
+  url(ftpUrl: string): string {
+    const u = new URL(ftpUrl);
+    u.port = String(this.port);
+    return u.href;
+  }
+
+  async listen(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.#target.port, this.#target.host);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on("close", () => this.#sockets.delete(socket));
+        socket.on("error", () => {});
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    server.listen(this.port, "127.0.0.1");
+    await once(server, "listening");
+    this.#server = server;
+  }
+
+  /** Cuts every connection through the proxy (it keeps listening). */
+  cut(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Records what reaches it. */
+export class CollectSink<T = unknown> extends Sink<T> {
+  readonly events: T[] = [];
+  readonly contexts: Context[] = [];
+
+  process(context: Context, event: T): void {
+    this.events.push(event);
+    this.contexts.push(context);
+  }
+}
+
+/**
+ * A sink that buffers and confirms only when told (`release(n)`), throttling its pipeline while it
+ * holds `limit` events or more — a slow server-backed sink.
+ */
+export class SlowSink<T = unknown> extends Sink<T> {
+  override readonly confirmsDelivery = true;
+  readonly held: { context: Context; event: T }[] = [];
+  readonly released: T[] = [];
+  limit = 10;
+  peak = 0;
+  failWith: Error | undefined;
+  #throttled = false;
+
+  process(context: Context, event: T): void {
+    this.held.push({ context, event });
+    this.peak = Math.max(this.peak, this.held.length);
+    if (!this.#throttled && this.held.length >= this.limit) {
+      this.#throttled = true;
+      this.pipeline.throttle(this, true);
+    }
+  }
+
+  release(n = this.held.length): void {
+    for (const { context, event } of this.held.splice(0, n)) {
+      if (this.failWith !== undefined) deliveryOf(context)?.fail(this.failWith);
+      else {
+        this.released.push(event);
+        deliveryOf(context)?.done();
+      }
+    }
+    if (this.#throttled && this.held.length < this.limit) {
+      this.#throttled = false;
+      this.pipeline.throttle(this, false);
+    }
+  }
+}

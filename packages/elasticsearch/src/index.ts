@@ -3,6 +3,7 @@ export { ElasticSearchSink, type ElasticSearchSinkOptions, type ElasticSearchSin
 export { ElasticSearchSource, ES_HIT_ID, ES_HIT_INDEX, type ElasticSearchSourceOptions, type Paging } from "./source.js";
 export { ElasticSearchAggsSource, type ElasticSearchAggsSourceOptions } from "./aggs-source.js";
 export { flattenAggregations, type Row } from "./aggs.js";
+export { ElasticSearchLookup, type LookupKey } from "./lookup.js";
 export {
   DATA_FEEDERS,
   dataFeederCreate,

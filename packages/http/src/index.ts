@@ -24,3 +24,5 @@ export {
   isRetriableStatus,
   type HttpErrorCode,
 } from "./errors.js";
+// Importing the package registers the provider for "http:" and "https:" lookup sources.
+export { HTTPBatchLookupProvider, httpLookupProviderFactory } from "./lookup-provider.js";

@@ -96,6 +96,7 @@ export class DatagramSource extends Source<Buffer> {
     try {
       for (;;) {
         await this.pipeline.ready();
+        if (!this.pipeline.isReady()) continue; // throttled while ready() was resolving: the datagrams stay queued
         if (this.#events.length === 0) {
           await new Promise<void>((resolve, reject) => {
             const signal = this.signal;

@@ -43,7 +43,9 @@ export class TrackedSource<T> extends Source<T> {
   events: T[] = [];
   batchSize = 10;
   handed = 0;
-  readonly settled: { token: number; error: unknown }[] = [];
+  readonly settled: { token: number; error: unknown; at: unknown }[] = [];
+  /** Recorded with each settlement (e.g. which connection a sink was on). */
+  stamp: () => unknown = () => undefined;
 
   async main(): Promise<void> {
     for (let i = 0; i < this.events.length; i += this.batchSize) {
@@ -51,7 +53,7 @@ export class TrackedSource<T> extends Source<T> {
       const batch = this.events.slice(i, i + this.batchSize);
       await this.processBatch(
         batch,
-        batch.map((_, k) => ({ [DELIVERY]: new Delivery<number>((d, error) => this.settled.push({ token: d.token, error }), i + k) })),
+        batch.map((_, k) => ({ [DELIVERY]: new Delivery<number>((d, error) => this.settled.push({ token: d.token, error, at: this.stamp() }), i + k) })),
       );
       this.handed += batch.length;
     }
@@ -86,13 +88,20 @@ export class TestServer {
   readonly server: Server;
   readonly sockets: Socket[] = [];
   readonly received: Buffer[] = [];
+  /** What each connection received, in the order they were accepted. */
+  readonly connections: Buffer[][] = [];
   paused = false;
 
   constructor() {
     this.server = createServer((socket) => {
       this.sockets.push(socket);
+      const mine: Buffer[] = [];
+      this.connections.push(mine);
       if (this.paused) socket.pause();
-      socket.on("data", (chunk: Buffer) => this.received.push(chunk));
+      socket.on("data", (chunk: Buffer) => {
+        this.received.push(chunk);
+        mine.push(chunk);
+      });
       socket.on("error", () => {});
     });
   }

@@ -107,7 +107,7 @@ describe("WebServiceSource", () => {
   });
 
   it("refuses with 429 and Retry-After while the pipeline stays throttled past wait_timeout, and takes nothing", async () => {
-    const { url, pipeline, sink, source } = await run<string>({ format: "text", wait_timeout: 0.05 });
+    const { url, pipeline, sink, source } = await run<string>({ format: "text", wait_timeout: 0.5 });
     pipeline.throttle("test", true);
     const answer = await post(url, "too soon");
     expect(answer.status).toBe(429);
@@ -116,7 +116,7 @@ describe("WebServiceSource", () => {
     expect(source.stats.refused).toBe(1);
     // A request that arrives while throttled but within the bound waits and is taken.
     const later = post(url, "patient");
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => source.stats.requests === 2, "the second request");
     pipeline.throttle("test", false);
     expect((await later).status).toBe(200);
     expect(sink.events).toEqual(["patient"]);

@@ -18,7 +18,9 @@ export type PumpErrorCode =
   | "PUMP_USAGE"
   | "PUMP_QUEUE_FULL"
   | "PUMP_ROUTING"
-  | "PUMP_PARSE";
+  | "PUMP_PARSE"
+  // connector packages define codes of their own
+  | (string & {});
 
 export class PumpError extends Error {
   readonly code: PumpErrorCode;

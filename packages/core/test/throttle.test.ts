@@ -141,3 +141,33 @@ describe("readiness and throttling", () => {
     expect(order).toEqual(["generated", "sink stop with 1"]);
   });
 });
+
+describe("stop order", () => {
+  it("drain, sources stop, processors stop, sources finish, then stopped! is published", async () => {
+    const app = createApp();
+    const p = new Pipeline(app, "P");
+    const order: string[] = [];
+    class Tracked extends ListSource {
+      override async drain(): Promise<void> {
+        order.push("drain");
+      }
+      override async stop(timeoutSeconds?: number): Promise<boolean> {
+        order.push("source stop");
+        return super.stop(timeoutSeconds);
+      }
+      override async finish(): Promise<void> {
+        order.push("finish");
+      }
+    }
+    class Flushing extends CollectSink {
+      override stop(): void {
+        order.push("sink stop");
+      }
+    }
+    p.build(new Tracked(app, p), new Flushing(app, p));
+    p.pubsub.subscribe("bspump.pipeline.stopped!", () => order.push("stopped!"));
+    await p.start();
+    await p.stop();
+    expect(order).toEqual(["drain", "source stop", "sink stop", "finish", "stopped!"]);
+  });
+});

@@ -75,6 +75,13 @@ export abstract class Source<Out = unknown> {
    */
   async drain(): Promise<void> {}
 
+  /**
+   * Called at the very end of the pipeline's stop, after its processors stopped (sinks flushed and
+   * confirmed what they held): a source that acknowledges upstream finishes that work here, so it is
+   * done before the application exits. The default has nothing to finish.
+   */
+  async finish(): Promise<void> {}
+
   /** Resolves when the source is being stopped: for sources that only hold a resource open. */
   stopped(): Promise<void> {
     const signal = this.#abort.signal;

@@ -229,7 +229,9 @@ export class Pipeline {
 
   /**
    * Processes a batch with one await; waits first while the pipeline is not ready. `contexts[i]`
-   * belongs to `events[i]` and is used as it is (the source makes one per event).
+   * belongs to `events[i]` and is used as it is (the source makes one per event). It rejects only
+   * before it has taken the batch (the pipeline is stopping, or the arguments are wrong): once taken,
+   * every event is settled by the pipeline, whatever happens to it.
    */
   async processBatch(events: readonly unknown[], contexts?: readonly Context[]): Promise<void> {
     const n = events.length;
@@ -554,7 +556,8 @@ export class Pipeline {
   /**
    * Orderly stop: sources hand over what they already accepted (`drain()`), then stop (a batch in
    * flight finishes; one waiting on an error is failed back to its source), generators' futures
-   * drain, then processors' `stop()` run in chain order, so a buffering sink flushes what it holds.
+   * drain, then processors' `stop()` run in chain order, so a buffering sink flushes what it holds,
+   * and last sources `finish()` (acknowledging what was settled on the way).
    */
   async stop(): Promise<void> {
     if (this.#state !== "running") return;
@@ -578,7 +581,13 @@ export class Pipeline {
         this.log.error("Processor failed to stop", { component: processor.id, error });
       }
     }
+    await Promise.all(
+      this.sources.map((source) =>
+        source.finish().catch((error: unknown) => this.log.error("Source failed to finish", { component: source.id, error })),
+      ),
+    );
     this.#state = "idle";
+    this.pubsub.publish("bspump.pipeline.stopped!", this);
   }
 
   // ---- views --------------------------------------------------------------------------------

@@ -186,7 +186,11 @@ class KafkajsConsumer implements KafkaConsumerClient {
   }
 
   seek({ topic, partition }: TopicPartition, offset: number): void {
-    this.#consumer?.seek({ topic, partition, offset: String(offset) });
+    try {
+      this.#consumer?.seek({ topic, partition, offset: String(offset) });
+    } catch {
+      // not running (between a crash and its restart): it reads from the committed offsets when it rejoins
+    }
   }
 
   pause(partitions: TopicPartition[]): void {

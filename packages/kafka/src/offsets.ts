@@ -14,7 +14,12 @@
 import { CommitWindow, Delivery } from "@pump/core";
 import type { TopicPartition } from "./client.js";
 
-export type LaneState = "reading" | "rewinding" | "dead";
+/**
+ * reading: takes records. rewinding: a delivery failed, waits for the rest to settle. rewound: replaced
+ * by a fresh lane that reads again from its commit point. dropped: forgotten by a rebalance or a
+ * consumer restart (what it handed over settles into nothing).
+ */
+export type LaneState = "reading" | "rewinding" | "rewound" | "dropped";
 
 export class Lane implements TopicPartition {
   readonly topic: string;
@@ -128,14 +133,14 @@ export class OffsetTracker {
 
   /** Drops every lane (rebalance, consumer restart): what they still hold settles into nothing. */
   reset(): void {
-    for (const lane of this.#lanes.values()) lane.state = "dead";
+    for (const lane of this.#lanes.values()) lane.state = "dropped";
     this.#lanes.clear();
     this.stats.resets++;
   }
 
   readonly #settle = (delivery: Delivery<RecordToken>, error: unknown): void => {
     const { lane, offset } = delivery.token;
-    if (lane.state === "dead") {
+    if (lane.state === "dropped" || lane.state === "rewound") {
       this.stats.orphaned++;
       return;
     }
@@ -157,7 +162,7 @@ export class OffsetTracker {
   };
 
   #rewind(lane: Lane): void {
-    lane.state = "dead";
+    lane.state = "rewound";
     this.#lanes.delete(key(lane.topic, lane.partition));
     this.stats.rewinds++;
     this.#host.rewind(lane, lane.resumeAt);

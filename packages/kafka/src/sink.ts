@@ -57,7 +57,9 @@ export class KafkaSink extends Sink<unknown> {
     "watermark.low": 10000,
     "watermark.high_bytes": 33554432,
     "watermark.low_bytes": 16777216,
-    "batch.num.messages": 10000,
+    // BSPump's (librdkafka's) 10000 is slow with kafkajs, whose per-partition grouping of a send is
+    // quadratic in the records it holds: smaller sends go faster.
+    "batch.num.messages": 2000,
     "batch.size": 1000000,
     "linger.ms": 5,
     "message.max.bytes": 1000000,

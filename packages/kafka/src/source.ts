@@ -134,7 +134,7 @@ export class KafkaSource extends Source<Buffer | null> {
         this.log.error("The Kafka consumer gave up; it is created again", { error: outcome, in: this.#sleepOnError });
       } catch (error) {
         if (this.signal.aborted) break;
-        this.log.warn("Cannot consume from Kafka (is the broker up?); trying again", { error, in: this.#sleepOnError });
+        this.log.warn("Cannot consume from Kafka yet; trying again", { error, in: this.#sleepOnError });
       } finally {
         await this.#stopConsumer(consumer);
         this.#consumer = undefined;
@@ -307,7 +307,7 @@ export class KafkaSource extends Source<Buffer | null> {
         for (const c of batch) this.committed.set(tpKey(c), c.offset);
       } catch (error) {
         // Commits are idempotent; a lane dropped meanwhile (rebalance, restart) is read again anyway.
-        const retry = batch.filter((c) => c.lane.state !== "dead" && !this.#commits.has(tpKey(c)));
+        const retry = batch.filter((c) => c.lane.state !== "dropped" && !this.#commits.has(tpKey(c)));
         const rebalanced = isRebalancing(error);
         const retriable = error instanceof KafkaClientError && error.retriable && !rebalanced;
         if (rebalanced) this.log.info("Offset commit refused after a rebalance: those records are read again", { error, partitions: batch.length });

@@ -152,8 +152,9 @@ export class PumpProcess {
   readonly exited: Promise<number | null>;
   #stderr = "";
 
-  constructor(fixture: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, [FIXTURES + fixture], {
+  /** `script`: a file of test/fixtures, or an absolute path; `args` follow it on the command line. */
+  constructor(script: string, env: Record<string, string>, args: string[] = []) {
+    this.child = spawn(process.execPath, [script.startsWith("/") ? script : FIXTURES + script, ...args], {
       env: { ...process.env, ...env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });

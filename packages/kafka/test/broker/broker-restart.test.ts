@@ -25,6 +25,14 @@ function copyPump(brokers: string, input: string, output: string) {
   return { app, pipeline, source, sink };
 }
 
+/** Stops the broker with the rig's script, and checks that it answers no more. */
+function down(): void {
+  const stop = kafkaService("stop");
+  expect(stop.ok, stop.output).toBe(true);
+  const status = kafkaService("status");
+  expect(status.ok, `the broker still answers after stop: ${stop.output} ${status.output}`).toBe(false);
+}
+
 function up(): void {
   const result = kafkaService("up");
   if (!result.ok) throw new Error(`the broker did not start again:\n${result.output}`);
@@ -45,11 +53,11 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
     logging.setLevel("info");
     let pump: ReturnType<typeof runApp> | undefined;
     try {
-      expect(kafkaService("stop").ok).toBe(true);
+      down();
       const { app, source } = copyPump(brokers, input, output);
       pump = runApp(app);
       await pump.started; // starting needs no broker
-      await until(() => records.some((r) => r.message.startsWith("Cannot consume from Kafka")), "the source to report that it waits for the broker");
+      await until(() => records.some((r) => r.message.startsWith("Cannot consume from Kafka yet")), "the source to report that it waits for the broker");
       expect(source.assignment).toEqual([]);
     } finally {
       up();
@@ -80,7 +88,7 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
     try {
       await until(() => sink.stats.delivered >= N / 5, "a fifth of the records copied");
       try {
-        expect(kafkaService("stop").ok).toBe(true);
+        down();
         const deliveredWhileDown = sink.stats.delivered;
         await delay(2000); // the pump meets the dead broker: sends and fetches fail and are retried
         expect(sink.stats.delivered - deliveredWhileDown).toBeLessThan(N);

@@ -213,21 +213,20 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
 
   /** One pass: list, then read and post-process each file not done yet. */
   async #cycle(done: Set<string>): Promise<void> {
-    const client = await this.#connect();
-    const paths = await this.#list(client);
+    const paths = await this.#list(await this.#connect());
     const pending: RemoteFile[] = [];
     try {
       for (const path of paths) {
         if (done.has(path)) continue;
         await this.pipeline.ready();
-        const file = await this.#read(client, path);
+        const file = await this.#read(await this.#connect(), path);
         if (file === undefined) continue;
         done.add(path);
         pending.push(file);
         // Post-process the files whose events are all settled already, between two downloads.
-        await this.#finish(client, pending, false);
+        await this.#finish(pending, false);
       }
-      await this.#finish(client, pending, true);
+      await this.#finish(pending, true);
     } finally {
       for (const file of pending) {
         this.stats.returned++;
@@ -391,7 +390,7 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
    * Post-processes the files, in order, whose events are all settled (`wait`: waits for them); removes
    * them from `pending`. A file whose events failed is left in place.
    */
-  async #finish(client: Client, pending: RemoteFile[], wait: boolean): Promise<void> {
+  async #finish(pending: RemoteFile[], wait: boolean): Promise<void> {
     while (pending.length > 0) {
       const file = pending[0]!;
       if (file.outstanding > 0) {
@@ -399,17 +398,33 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
         await Promise.race([file.settled(), this.stopped()]);
         if (this.signal.aborted) return;
       }
-      pending.shift();
       if (file.failure !== undefined) {
+        pending.shift();
         this.stats.returned++;
         this.log.warn("Events of the file failed: it stays in place to be read again", { filename: file.path, error: file.failure });
         continue;
       }
-      await this.#post(client, file);
+      await this.#post(file);
+      pending.shift();
     }
   }
 
-  async #post(client: Client, file: RemoteFile): Promise<void> {
+  /**
+   * Deletes or moves a file. The control connection may have been closed by the server while the
+   * source waited for the file's deliveries (an idle timeout): then once more on a new connection.
+   */
+  async #post(file: RemoteFile): Promise<void> {
+    try {
+      await this.#postOnce(await this.#connect(), file);
+    } catch (error) {
+      if (!(error instanceof FTPConnectionError && error.retriable)) throw error;
+      this.log.debug("Connection lost before post-processing: reconnecting", { filename: file.path, error: error.message });
+      this.#disconnect();
+      await this.#postOnce(await this.#connect(), file);
+    }
+  }
+
+  async #postOnce(client: Client, file: RemoteFile): Promise<void> {
     const path = file.path;
     try {
       if (this.post === "delete") await client.remove(path);

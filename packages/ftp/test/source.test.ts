@@ -271,6 +271,25 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
     expect(sink.released.slice(-lines.length)).toEqual(lines);
   });
 
+  it("posts a file on a new connection when the server dropped the idle one while its events were delivered", async () => {
+    const dir = await folder("idle", { "i.txt": "1\n2\n" });
+    const proxy = await Proxy.create(url);
+    proxies.push(proxy);
+    await proxy.listen();
+    const { trigger, sink, source } = await run<string, SlowSink<string>>(
+      { remote_path: dir, encoding: "utf-8", post: "delete" },
+      { connection: { url: proxy.url(url) }, sink: (app, p) => new SlowSink<string>(app, p) },
+    );
+    trigger.fire();
+    await until(() => sink.held.length === 2, "the lines in the sink");
+    proxy.cut();
+    sink.release();
+    await until(() => source.stats.processed === 1, "the file deleted");
+    expect(await ftp.names(dir)).toEqual([]);
+    expect(source.stats).toMatchObject({ failures: 0, returned: 0, files: 1 });
+    expect(sink.released).toEqual(["1", "2"]);
+  });
+
   it("fails the pipeline at once when the login is refused (not worth retrying)", async () => {
     const dir = await folder("login");
     const bad = new URL(url);

@@ -40,6 +40,9 @@ export interface WebServiceSourceStats {
   failed: number;
 }
 
+/** Rejects a body read when the client went away before sending it all. */
+const CLIENT_GONE = Symbol("client gone");
+
 /** Thrown inside the source when a body cannot be taken; becomes the answer. */
 function bodyError(status: number, message: string, cause?: unknown): HTTPBodyError {
   return new HTTPBodyError(message, status, cause === undefined ? undefined : { cause });
@@ -188,6 +191,10 @@ export class WebServiceSource<Out = unknown> extends Source<Out> {
       body = await this.#readBody(request);
       events = this.#parse(body, context);
     } catch (error) {
+      if (error === CLIENT_GONE) {
+        this.log.debug("The client went away before its body was read", { remote: context["webservicesource.remote"] });
+        return;
+      }
       if (!(error instanceof HTTPBodyError)) throw error;
       this.stats.malformed++;
       if (error.status === 413) response.setHeader("Connection", "close");
@@ -315,7 +322,11 @@ export class WebServiceSource<Out = unknown> extends Source<Out> {
         chunks.push(chunk);
       });
       request.on("end", () => resolve(Buffer.concat(chunks, size)));
-      request.on("error", (error) => reject(error));
+      // A client that goes away before its body is in: nothing to answer, nothing to report.
+      request.on("error", () => reject(CLIENT_GONE));
+      request.on("close", () => {
+        if (!request.complete) reject(CLIENT_GONE);
+      });
     });
   }
 

@@ -4,7 +4,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { DELIVERY, Delivery, Source, type ComponentOptions, type ConfigValues, type Context, type Pipeline, type PumpApplication } from "@pump/core";
 import { HTTPBodyError } from "./errors.js";
 import { choice, listenAddress, positive } from "./options.js";
-import { normalizePath, OwnListener, pathOf, reply, type RequestHandler, type RoutedRequest, type WebRouter } from "./web.js";
+import { ListenSlot, normalizePath, pathOf, reply, type RequestHandler, type RoutedRequest, type WebRouter } from "./web.js";
 
 /** How a request body becomes events. */
 export type WebServiceFormat = "bytes" | "text" | "json" | "ndjson" | "lines";
@@ -90,8 +90,7 @@ export class WebServiceSource<Out = unknown> extends Source<Out> {
   readonly deliveryTimeout: number;
   readonly stats: WebServiceSourceStats = { requests: 0, accepted: 0, events: 0, refused: 0, malformed: 0, failed: 0 };
   readonly #listen: { host: string; port: number } | undefined;
-  #listener: OwnListener | undefined;
-  #address: PromiseWithResolvers<AddressInfo> = Promise.withResolvers();
+  readonly #slot = new ListenSlot();
   #requestIds = 0;
   /** A request is handing its events over; the others wait their turn in `#turns`. */
   #busy = false;
@@ -111,7 +110,6 @@ export class WebServiceSource<Out = unknown> extends Source<Out> {
     this.waitTimeout = positive(config, "wait_timeout", { seconds: true, allowZero: true });
     this.deliveryTimeout = positive(config, "delivery_timeout", { seconds: true });
     this.#listen = config.get("listen").trim() === "" ? undefined : listenAddress(config, "listen");
-    this.#address.promise.catch(() => {});
   }
 
   /** The Node request listener (BSPump's aiohttp handler): mount it on any web server or router. */
@@ -139,34 +137,16 @@ export class WebServiceSource<Out = unknown> extends Source<Out> {
 
   /** Where the own listener listens, once it does (`listen` set); rejects if it could not. */
   listening(): Promise<AddressInfo> {
-    return this.#address.promise;
+    return this.#slot.listening();
   }
 
   async main(): Promise<void> {
-    if (this.#listen === undefined) {
-      await this.stopped();
-      return;
-    }
-    const listener = new OwnListener(this.path, this.handler, undefined);
-    this.#listener = listener;
-    try {
-      const address = await listener.listen(this.#listen.host, this.#listen.port);
-      this.log.info("Listening", { address: `${address.address}:${address.port}`, path: this.path });
-      this.#address.resolve(address);
-    } catch (error) {
-      this.#address.reject(error);
-      this.#address = Promise.withResolvers();
-      this.#address.promise.catch(() => {});
-      throw error;
-    }
+    if (this.#listen !== undefined) await this.#slot.open(this.#listen, this.path, this.handler, undefined, this.log);
     try {
       await this.stopped();
     } finally {
       // Requests under way still get their answers (the pipeline settles them as it stops).
-      listener.close();
-      this.#listener = undefined;
-      this.#address = Promise.withResolvers();
-      this.#address.promise.catch(() => {});
+      this.#slot.close();
     }
   }
 
@@ -393,7 +373,7 @@ export class WebServiceSource<Out = unknown> extends Source<Out> {
   }
 
   override restGet(): Record<string, unknown> {
-    const address = this.#listener?.server.address();
+    const address = this.#slot.server?.address();
     return { ...super.restGet(), Format: this.format, Path: this.path, ...(address ? { Listen: address } : {}), Stats: { ...this.stats } };
   }
 }

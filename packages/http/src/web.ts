@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { UsageError } from "@pump/core";
+import { UsageError, type Logger } from "@pump/core";
 
 /** A Node request listener: what `http.createServer()` and most routers take. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -110,6 +110,51 @@ export class OwnListener {
   close(): void {
     this.server.close();
     this.server.closeIdleConnections();
+  }
+}
+
+/** A promise of an address, whose rejection alone is not an unhandled one. */
+function pendingAddress(): PromiseWithResolvers<AddressInfo> {
+  const address = Promise.withResolvers<AddressInfo>();
+  address.promise.catch(() => {});
+  return address;
+}
+
+/**
+ * A source's own listener (its `listen` key) while the source runs, and the address it is bound to,
+ * which `listening()` resolves once it listens (or rejects, when it cannot: EADDRINUSE...).
+ */
+export class ListenSlot {
+  #address = pendingAddress();
+  #listener: OwnListener | undefined;
+
+  listening(): Promise<AddressInfo> {
+    return this.#address.promise;
+  }
+
+  get server(): Server | undefined {
+    return this.#listener?.server;
+  }
+
+  async open(at: { host: string; port: number }, path: string, onRequest: RequestHandler | undefined, onUpgrade: UpgradeHandler | undefined, log: Logger): Promise<void> {
+    const listener = new OwnListener(path, onRequest, onUpgrade);
+    try {
+      const address = await listener.listen(at.host, at.port);
+      log.info("Listening", { address: `${address.address}:${address.port}`, path });
+      this.#listener = listener;
+      this.#address.resolve(address);
+    } catch (error) {
+      this.#address.reject(error);
+      this.#address = pendingAddress();
+      throw error;
+    }
+  }
+
+  /** Stops listening (requests under way still get their answers); `listening()` waits for the next `open()`. */
+  close(): void {
+    this.#listener?.close();
+    if (this.#listener !== undefined) this.#address = pendingAddress();
+    this.#listener = undefined;
   }
 }
 

@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { isStopSignal, Source, type ComponentOptions, type ConfigValues, type Context, type Pipeline, type PumpApplication } from "@pump/core";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { listenAddress, positive } from "./options.js";
-import { mountUpgrade, normalizePath, OwnListener, refuseUpgrade, type UpgradeHandler, type UpgradeTarget } from "./web.js";
+import { ListenSlot, mountUpgrade, normalizePath, refuseUpgrade, type UpgradeHandler, type UpgradeTarget } from "./web.js";
 
 /** What a WebSocketSource puts beside each event (BSPump's `type` and `request`, and the socket to answer on). */
 export interface WebSocketContext extends Context {
@@ -65,7 +65,7 @@ export class WebSocketSource extends Source<Buffer | string> {
   readonly #peers = new Set<Peer>();
   readonly #listen: { host: string; port: number } | undefined;
   readonly #unmount: (() => void)[] = [];
-  #address: PromiseWithResolvers<AddressInfo> = Promise.withResolvers();
+  readonly #slot = new ListenSlot();
 
   constructor(app: PumpApplication, pipeline: Pipeline, options: ComponentOptions = {}) {
     super(app, pipeline, options);
@@ -75,7 +75,6 @@ export class WebSocketSource extends Source<Buffer | string> {
     const maxPayload = positive(config, "max_message_size", { integer: true });
     this.#listen = config.get("listen").trim() === "" ? undefined : listenAddress(config, "listen");
     this.#server = new WebSocketServer({ noServer: true, maxPayload });
-    this.#address.promise.catch(() => {});
   }
 
   /** The Node `upgrade` listener (BSPump's `handler`): hand it the upgrades of this source's path. */
@@ -104,7 +103,7 @@ export class WebSocketSource extends Source<Buffer | string> {
 
   /** Where the own listener listens, once it does (`listen` set). */
   listening(): Promise<AddressInfo> {
-    return this.#address.promise;
+    return this.#slot.listening();
   }
 
   /** Sockets open now. */
@@ -120,29 +119,12 @@ export class WebSocketSource extends Source<Buffer | string> {
   }
 
   async main(): Promise<void> {
-    let listener: OwnListener | undefined;
-    if (this.#listen !== undefined) {
-      listener = new OwnListener(this.path, undefined, this.handler);
-      try {
-        const address = await listener.listen(this.#listen.host, this.#listen.port);
-        this.log.info("Listening", { address: `${address.address}:${address.port}`, path: this.path });
-        this.#address.resolve(address);
-      } catch (error) {
-        this.#address.reject(error);
-        this.#address = Promise.withResolvers();
-        this.#address.promise.catch(() => {});
-        throw error;
-      }
-    }
+    if (this.#listen !== undefined) await this.#slot.open(this.#listen, this.path, undefined, this.handler, this.log);
     try {
       await this.stopped();
     } finally {
       for (const peer of this.#peers) peer.socket.close(1001, "going away");
-      listener?.close();
-      if (listener !== undefined) {
-        this.#address = Promise.withResolvers();
-        this.#address.promise.catch(() => {});
-      }
+      this.#slot.close();
     }
   }
 

@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import { once } from "node:events";
+import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Pipeline, Processor, WebServer, type Context, type PumpApplication, type Sink } from "@pump/core";
@@ -183,6 +184,21 @@ describe("WebServiceSource", () => {
     expect(pipeline.isError()).toBe(true);
     expect(pipeline.error?.error).toBeInstanceOf(HTTPBodyError);
     expect((await post(url, "{}")).status).toBe(503);
+  });
+
+  it("takes nothing from, and reports nothing about, a client that goes away in the middle of its body", async () => {
+    const { address, pipeline, sink, source } = await run<string>({ format: "text" });
+    const socket = connect(address.port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write("POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part");
+    await until(() => source.stats.requests === 1, "the request");
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sink.events).toEqual([]);
+    expect(pipeline.isError()).toBe(false);
+    expect(source.stats.malformed).toBe(0);
+    const url = `http://127.0.0.1:${address.port}/ingest`;
+    expect((await post(url, "next")).status).toBe(200);
   });
 
   it("answers 413 to a body over max_body_size, 400 to bad text, 405 to another method, 404 elsewhere", async () => {

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { Pipeline, Processor, WebServer, type Context, type PumpApplication, type Sink } from "@pump/core";
+import { logging, Pipeline, Processor, WebServer, type Context, type LogRecord, type PumpApplication, type Sink } from "@pump/core";
 import { HTTPBodyError, WebServiceSource, type WebServiceContext } from "../src/index.js";
 import { CollectSink, SlowSink, createApp, until } from "./helpers.js";
 
@@ -188,6 +188,8 @@ describe("WebServiceSource", () => {
 
   it("takes nothing from, and reports nothing about, a client that goes away in the middle of its body", async () => {
     const { address, pipeline, sink, source } = await run<string>({ format: "text" });
+    const records: LogRecord[] = [];
+    logging.setWriter((record) => records.push(record));
     const socket = connect(address.port, "127.0.0.1");
     await once(socket, "connect");
     socket.write("POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly part");
@@ -197,6 +199,7 @@ describe("WebServiceSource", () => {
     expect(sink.events).toEqual([]);
     expect(pipeline.isError()).toBe(false);
     expect(source.stats.malformed).toBe(0);
+    expect(records.filter((r) => r.level === "error" || r.level === "warn")).toEqual([]);
     const url = `http://127.0.0.1:${address.port}/ingest`;
     expect((await post(url, "next")).status).toBe(200);
   });

@@ -111,6 +111,9 @@ export class HTTPClientSink extends Sink<unknown> {
     this.url = config.get("url").trim();
     if (!URL.canParse(this.url)) throw new ConfigError(`'${this.url}' is not a URL`, { section: config.section, key: "url" }, "PUMP_CONFIG_VALUE");
     this.method = config.get("method").trim().toUpperCase();
+    if (this.method === "GET" || this.method === "HEAD") {
+      throw new ConfigError(`a ${this.method} request cannot carry events: use POST, PUT or PATCH`, { section: config.section, key: "method" }, "PUMP_CONFIG_VALUE");
+    }
     const headers = { ...configHeaders(config), ...options.headers };
     const given = Object.keys(headers).find((name) => name.toLowerCase() === "content-type");
     const contentType = config.get("content_type").trim();

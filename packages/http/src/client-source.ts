@@ -97,6 +97,9 @@ export abstract class HTTPABCClientSource<Out = unknown> extends TriggerSource<O
     const configBody = config.get("body");
     const encoded = encodeBody(options.body !== undefined ? options.body : configBody === "" ? undefined : configBody);
     this.body = encoded?.body;
+    if (this.body !== undefined && (this.method === "GET" || this.method === "HEAD")) {
+      throw new ConfigError(`a ${this.method} request cannot have a body: set method to POST (or PUT...)`, { section: config.section, key: "method" }, "PUMP_CONFIG_VALUE");
+    }
     const contentType = config.get("content_type").trim();
     if (!Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) {
       if (contentType !== "") headers["Content-Type"] = contentType;

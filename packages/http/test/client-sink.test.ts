@@ -180,6 +180,15 @@ describe("HTTPClientSink", () => {
     expect(pipeline.isReady()).toBe(true);
   });
 
+  it("refuses a method that cannot carry a body, and bad numbers, with a ConfigError naming the key", () => {
+    const app = createApp();
+    const pipeline = new Pipeline(app, "P");
+    expect(() => new HTTPClientSink(app, pipeline, { config: { method: "GET" } })).toThrow(/method/);
+    expect(() => new HTTPClientSink(app, pipeline, { config: { batch_size: 0 } })).toThrow(/batch_size/);
+    expect(() => new HTTPClientSink(app, pipeline, { config: { batch_format: "xml" } })).toThrow(/batch_format/);
+    expect(() => new HTTPClientSink(app, pipeline, { config: { url: "::" } })).toThrow(/url/);
+  });
+
   it("sends what is left when the pipeline stops", async () => {
     const s = await serve();
     const { source, pipeline } = await run(["one", "two", "three"], { url: s.url, batch_size: 100, linger: 3600 }, { batchSize: 3 });

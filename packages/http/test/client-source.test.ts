@@ -117,6 +117,7 @@ describe("HTTPClientSource", () => {
     expect(() => new HTTPClientSource(app, pipeline, { config: { response_code: "ok" } })).toThrow(/response_code/);
     expect(() => new HTTPClientSource(app, pipeline, { config: { headers: "no colon here" } })).toThrow(/headers/);
     expect(() => new HTTPClientSource(app, pipeline, { config: { max_failed_retries: 0 } })).toThrow(/max_failed_retries/);
+    expect(() => new HTTPClientSource(app, pipeline, { config: { body: "x" } })).toThrow(/GET request cannot have a body/);
   });
 
   it("recovers when the server, refusing connections at first, comes up (retries with fail_chilldown, counts warnings)", async () => {

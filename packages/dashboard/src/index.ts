@@ -1,5 +1,7 @@
+export { Dashboard, mountDashboard, STREAM_ROUTE, SNAPSHOT_ROUTE, ASSETS_ROUTE, type DashboardOptions } from "./dashboard.js";
 export { DashboardFeed, encodeFrame, type DashboardFeedOptions } from "./feed.js";
 export { preview, type PreviewOptions } from "./preview.js";
+export { CONTENT_SECURITY_POLICY } from "./assets.js";
 export { DashboardError, AlreadyMountedError, MissingAssetError, type DashboardErrorCode } from "./errors.js";
 export {
   FRAME_VERSION,

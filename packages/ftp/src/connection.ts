@@ -18,18 +18,20 @@ function systemCode(error: unknown): string | undefined {
 
 /**
  * Turns what basic-ftp threw while connecting or working into an FTPConnectionError: a refused
- * login (530) or a TLS setup the server refuses (534, 431) is permanent, anything else (refused,
- * reset, timeout, 421 service not available) may pass.
+ * login (530), a TLS setup the server refuses (534, 431) or a server certificate that is not trusted
+ * is permanent; anything else (refused, reset, timeout, 421 service not available) may pass.
  */
 export function connectionError(what: string, error: unknown): FTPConnectionError {
   if (error instanceof FTPConnectionError) return error;
   if (error instanceof FTPError) {
     const permanent = error.code === 530 || error.code === 534 || error.code === 431 || error.code === 504;
-    return new FTPConnectionError(`${what}: ${error.code} ${error.message}`, { cause: error, retriable: !permanent, reply: error.code });
+    return new FTPConnectionError(`${what}: ${error.message}`, { cause: error, retriable: !permanent, reply: error.code });
   }
   const code = systemCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  return new FTPConnectionError(`${what}: ${code !== undefined && !message.includes(code) ? `${code} ` : ""}${message}`, { cause: error, retriable: true });
+  // A certificate the client does not trust will not become trusted by trying again.
+  const certificate = code !== undefined && (code.includes("CERT") || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_"));
+  return new FTPConnectionError(`${what}: ${code !== undefined && !message.includes(code) ? `${code} ` : ""}${message}`, { cause: error, retriable: !certificate });
 }
 
 /**

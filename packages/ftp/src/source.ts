@@ -275,7 +275,7 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
   /** A connection problem, or a problem with this file (an FTP reply such as 550). */
   #failure(path: string, what: string, error: unknown): FTPConnectionError | FTPTransferError {
     if (error instanceof FTPError && error.code >= 500 && error.code !== 530) {
-      return new FTPTransferError(path, `${what}: ${error.code} ${error.message}`, { cause: error, reply: error.code });
+      return new FTPTransferError(path, `${what}: ${error.message}`, { cause: error, reply: error.code });
     }
     return connectionError(`${what} '${path}' on ${this.connection.address}`, error);
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, Pipeline } from "@pump/core";
-import { FTPConnection, FTPSource } from "../src/index.js";
+import { FTPError } from "basic-ftp";
+import { FTPConnection, FTPConnectionError, FTPSource } from "../src/index.js";
+import { connectionError } from "../src/connection.js";
 import { globRegExp } from "../src/glob.js";
 import { isMalformed, Splitter } from "../src/reader.js";
 import { createApp } from "./helpers.js";
@@ -43,6 +45,19 @@ function source(config: Record<string, string | number>) {
   app.pumpService.addConnection(new FTPConnection(app));
   return new FTPSource(app, new Pipeline(app, "P"), "FTPConnection", { config });
 }
+
+describe("connection errors", () => {
+  it("tells what is worth retrying: refused, reset and 421 are; a refused login and an untrusted certificate are not", () => {
+    const refused = connectionError("x", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:21"), { code: "ECONNREFUSED" }));
+    expect(refused.retriable).toBe(true);
+    expect(connectionError("x", new FTPError({ code: 421, message: "421 Timeout." })).retriable).toBe(true);
+    const login = connectionError("x", new FTPError({ code: 530, message: "530 Login incorrect." }));
+    expect([login.retriable, login.reply, login.message]).toEqual([false, 530, "x: 530 Login incorrect."]);
+    const cert = connectionError("x", Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }));
+    expect(cert.retriable).toBe(false);
+    expect(cert).toBeInstanceOf(FTPConnectionError);
+  });
+});
 
 describe("FTPSource settings", () => {
   it("turns BSPump's mode=p into post=delete; post wins", () => {

@@ -193,3 +193,30 @@ describe("at-least-once through a pipeline", () => {
     expect(p.isError()).toBe(false);
   });
 });
+
+describe("failEvent, for sinks that learn of a failure later", () => {
+  it("soft: counted as a warning and the delivery is done; hard: the pipeline stops and the delivery fails", async () => {
+    const app = createApp();
+    class Soft extends Pipeline {
+      override handleError(error: unknown): boolean {
+        return (error as Error).message === "soft";
+      }
+    }
+    const p = new Soft(app, "P");
+    const sink = new BufferSink<string>(app, p);
+    p.build(new ListSource<string>(app, p), sink);
+    await p.start();
+    const log = settleLog();
+    await p.processBatch(["a", "b"], [log.track(0), log.track(1)]);
+    const [a, b] = sink.buffer.splice(0);
+    expect(p.failEvent(a!.context, a!.event, new Error("soft"), sink)).toBe(false);
+    expect(p.metrics.warning).toBe(1);
+    expect(p.failEvent(b!.context, b!.event, new Error("refused"), sink)).toBe(true);
+    expect(p.isError()).toBe(true);
+    expect(p.error?.componentId).toBe("BufferSink");
+    expect(log.settled).toEqual([
+      { token: 0, error: undefined },
+      { token: 1, error: expect.objectContaining({ message: "refused" }) },
+    ]);
+  });
+});

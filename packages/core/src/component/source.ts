@@ -71,7 +71,8 @@ export abstract class Source<Out = unknown> {
 
   /**
    * Called when the pipeline begins to stop, while it still processes: a source holding events it
-   * already accepted (a queue) hands them over here. The default has nothing to hand over.
+   * already accepted (a queue) hands them over here. The default has nothing to hand over. While
+   * the pipeline is in error nothing moves: a drain must not wait for that (check `isError()`).
    */
   async drain(): Promise<void> {}
 

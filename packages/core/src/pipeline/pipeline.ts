@@ -288,8 +288,17 @@ export class Pipeline {
     this.#failed(generator, context, event, error);
   }
 
+  /**
+   * A component failed on an event, outside the synchronous chain (a buffering sink whose server
+   * refused it, say): the error goes through `setError` (soft, error route or hard) and the event's
+   * delivery is settled to match — done when dropped or routed, failed when hard. True when hard.
+   */
+  failEvent(context: Context, event: unknown, error: unknown, component?: { readonly id: string }): boolean {
+    return this.#failed(component, context, event, error);
+  }
+
   /** A component failed on an event: soft errors drop it and go on, hard ones stop the pipeline. True when hard. */
-  #failed(component: ProcessorBase, context: Context, event: unknown, error: unknown): boolean {
+  #failed(component: { readonly id: string } | undefined, context: Context, event: unknown, error: unknown): boolean {
     const hard = this.setError(context, event, error, component);
     const delivery = context[DELIVERY];
     if (delivery !== undefined) {

@@ -32,12 +32,14 @@ resolve_state_dir() {
   if [ -L "$link" ]; then
     STATE_DIR=$(readlink -f "$link"); mkdir -p "$STATE_DIR"; chmod 755 "$STATE_DIR"; return
   fi
+  # decided once, when the state is first made: a live server's data is never moved or deleted here
+  if [ -d "$link" ]; then STATE_DIR=$link; return; fi
   mkdir -p "$link"
   if ! is_root || runuser -u nobody -- test -x "$link" 2>/dev/null; then STATE_DIR=$link; return; fi
   local sum; sum=$(printf '%s' "$PUMP_SERVERS_DIR" | cksum | cut -d' ' -f1)
   STATE_DIR=/var/tmp/pump-servers-$sum
   command install -d -m 755 "$STATE_DIR"
-  rmdir "$link" 2>/dev/null || rm -rf "$link"
+  rmdir "$link"
   ln -s "$STATE_DIR" "$link"
   say "note: $PUMP_SERVERS_DIR is not traversable by service users; server state is in $STATE_DIR (.servers/state links there)" >&2
 }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { PumpApplication } from "../application/application.js";
 import { ConfigError, type ConfigLocation } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -14,6 +15,9 @@ import { WebRouter, splitPath } from "./router.js";
  * is ended when the server closes). It throws `HttpError` for a 4xx/5xx answer; anything else it
  * throws is logged and answered 500 with no details.
  */
+/** Takes over the socket of an HTTP upgrade request (a WebSocket server's `handleUpgrade`). */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 export type WebHandler = (request: WebRequest) => unknown;
 
 export interface RouteOptions {
@@ -100,6 +104,7 @@ export class WebServer {
   readonly app: PumpApplication;
   readonly log: Logger;
   readonly #router = new WebRouter<Route>();
+  readonly #upgrades = new Map<string, UpgradeHandler>();
   #server: Server | undefined;
   #starting: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
@@ -136,6 +141,29 @@ export class WebServer {
   }
 
   /** The routes, as "METHOD pattern". */
+  /**
+   * Takes HTTP upgrades (WebSocket handshakes) for one path, e.g. a WebSocketSource at "/bspump/ws".
+   * Upgrades to other paths are answered 404. Returns a function that removes the handler.
+   */
+  upgrade(path: string, handler: UpgradeHandler): () => void {
+    if (this.#upgrades.has(path)) throw new ConfigError(`an upgrade handler for '${path}' is already mounted`, { section: "web" });
+    this.#upgrades.set(path, handler);
+    return () => {
+      if (this.#upgrades.get(path) === handler) this.#upgrades.delete(path);
+    };
+  }
+
+  #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = request.url ?? "/";
+    const query = url.indexOf("?");
+    const handler = this.#closing ? undefined : this.#upgrades.get(query < 0 ? url : url.slice(0, query));
+    if (handler !== undefined) {
+      handler(request, socket, head);
+      return;
+    }
+    socket.end(`HTTP/1.1 ${this.#closing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
   routes(): string[] {
     return this.#router.list();
   }
@@ -182,6 +210,7 @@ export class WebServer {
     this.#token = token?.trim();
 
     const server = createServer((req, res) => void this.#handle(req, res));
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host, port }, () => {

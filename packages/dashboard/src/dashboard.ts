@@ -88,7 +88,7 @@ export class Dashboard {
     this.#on("Application.run!", () => {
       this.feed.measureEventLoop();
       clearInterval(this.#timer);
-      this.#timer = setInterval(() => this.feed.sample(), this.interval * 1000);
+      this.#timer = setInterval(() => this.feed.tick(), this.interval * 1000);
       this.#timer.unref();
       // The application starts the listener right after this message; starting it here (the same
       // start, shared) tells us when it listens. A failure is the application's to log and act on.

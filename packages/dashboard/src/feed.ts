@@ -150,6 +150,16 @@ export class DashboardFeed {
    * client. Returns the frame (what a client that is up to date got).
    */
   sample(): DashboardFrame {
+    const now = this.#takeSample();
+    return this.#broadcast(now, true) ?? this.#frame(now, false, true);
+  }
+
+  /** `sample()` without building a frame when no client is connected: what the dashboard's timer calls. */
+  tick(): void {
+    this.#broadcast(this.#takeSample(), true);
+  }
+
+  #takeSample(): number {
     const now = this.#now();
     this.#sync();
     const horizon = now - this.historySeconds * 1000;
@@ -182,7 +192,7 @@ export class DashboardFeed {
       loop.reset();
     }
     this.#seq++;
-    return this.#broadcast(now, true);
+    return now;
   }
 
   /** The pump as it is now, as a frame; `full` adds the rate history. Takes no sample. */
@@ -234,9 +244,10 @@ export class DashboardFeed {
     this.#pushTimer.unref();
   }
 
-  #broadcast(now: number, point: boolean): DashboardFrame {
+  /** Sends a frame to every client; returns the (not full) frame, undefined when there was no client to build it for. */
+  #broadcast(now: number, point: boolean): DashboardFrame | undefined {
+    if (this.#clients.size === 0) return undefined;
     const frame = this.#frame(now, false, point);
-    if (this.#clients.size === 0) return frame;
     let delta: string | undefined;
     let full: string | undefined;
     for (const client of this.#clients) {

@@ -245,7 +245,7 @@ function renderCard(c, p, frame) {
   const state = STATES.has(p.state) ? p.state : "stopped";
   c.root.className = `pipeline state-${state}`;
   c.root.dataset.state = state;
-  c.cls.textContent = p.class;
+  c.cls.textContent = p.class === p.id ? "" : p.class;
   c.badge.textContent = state;
   c.why.textContent = throttleText(p, frame.at);
   for (const [key, { dd, box }] of Object.entries(c.counters)) {

@@ -1,0 +1,38 @@
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { once } from "node:events";
+import type { Readable } from "node:stream";
+
+/** A pump run as a child process (`node <args>` in `cwd`), its output collected. */
+export class PumpProcess {
+  stdout = "";
+  stderr = "";
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly #exited: Promise<unknown[]>;
+
+  constructor(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.#exited = once(this.child, "exit");
+    this.child.stdout.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+  }
+
+  /** Polls until `done()` is true; fails if the pump exits first. */
+  async waitFor(what: string, done: () => boolean): Promise<void> {
+    while (!done()) {
+      if (this.child.exitCode !== null) throw new Error(`the pump exited (${this.child.exitCode}) before ${what}:\n${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Sends `signal` and resolves the exit code. */
+  async stop(signal: NodeJS.Signals = "SIGINT"): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    return this.exit();
+  }
+
+  /** Resolves the exit code once the pump exited by itself. */
+  async exit(): Promise<number | null> {
+    await this.#exited;
+    return this.child.exitCode;
+  }
+}

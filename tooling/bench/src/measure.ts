@@ -1,6 +1,40 @@
 // Measurement in the child: wall time, CPU (user + system, every thread of the process) and RSS.
 
+import { GCProfiler } from "node:v8";
+
 export const MiB = 1024 * 1024;
+
+/**
+ * Bytes the JS heap allocated while it ran, from V8's GC reports: what each collection found in use
+ * minus what the previous one left, plus the growth since the last one. Also counts collections.
+ */
+export class AllocationMeter {
+  readonly #profiler = new GCProfiler();
+  readonly #startUsed = process.memoryUsage().heapUsed;
+
+  constructor() {
+    this.#profiler.start();
+  }
+
+  stop(): { allocatedBytes: number; scavenges: number; fullCollections: number; gcPauseMs: number } {
+    const endUsed = process.memoryUsage().heapUsed;
+    const report = this.#profiler.stop();
+    let allocated = 0;
+    let previous = this.#startUsed;
+    let scavenges = 0;
+    let full = 0;
+    let pause = 0;
+    for (const gc of report?.statistics ?? []) {
+      allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - previous);
+      previous = gc.afterGC.heapStatistics.usedHeapSize;
+      if (gc.gcType === "Scavenge" || gc.gcType === "MinorMarkSweep") scavenges++;
+      else full++;
+      pause += gc.cost / 1000;
+    }
+    allocated += Math.max(0, endUsed - previous);
+    return { allocatedBytes: allocated, scavenges, fullCollections: full, gcPauseMs: pause };
+  }
+}
 
 /** [seconds since start, RSS MiB, V8 heap used MiB]. */
 export type Sample = [number, number, number];

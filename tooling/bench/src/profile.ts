@@ -15,6 +15,8 @@ interface CallFrame {
 interface CpuNode {
   id: number;
   callFrame: CallFrame;
+  /** Samples per source line (1-based), where V8 recorded them. */
+  positionTicks?: { line: number; ticks: number }[];
 }
 interface CpuProfile {
   nodes: CpuNode[];
@@ -80,7 +82,9 @@ if (heap) {
     for (const child of node.children) walk(child);
   };
   walk(profile.head);
-  console.log(`\nsampled allocations still live at the samples, by function (top ${top}):`);
+  // V8's sampling heap profiler keeps only what is still alive when the profile is taken: this shows
+  // retention (what holds memory at the end), not the allocation rate (the table's alloc B/ev)
+  console.log(`\nsampled allocations still alive at the end, by function (top ${top}):`);
   for (const [k, v, pct] of rank(byFunction).slice(0, top)) console.log(`  ${pct.toFixed(1).padStart(5)}%  ${(v / 2 ** 20).toFixed(1).padStart(7)} MiB  ${k}`);
 } else {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
@@ -95,6 +99,20 @@ if (heap) {
   const total = [...byFunction.values()].reduce((a, b) => a + b, 0);
   console.log(`\nself time by function (top ${top} of ${(total / 1e6).toFixed(2)} s sampled):`);
   for (const [k, v, pct] of rank(byFunction).slice(0, top)) console.log(`  ${pct.toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  // the hottest lines, from the per-line tick counts V8 keeps for optimized code
+  const byLine = new Map<string, number>();
+  let ticks = 0;
+  for (const node of profile.nodes) {
+    for (const { line, ticks: t } of node.positionTicks ?? []) {
+      add(byLine, `${node.callFrame.functionName || "(anonymous)"}  ${where({ ...node.callFrame, lineNumber: line - 1 })}`, t);
+      ticks += t;
+    }
+  }
+  const samples = profile.samples.length;
+  if (ticks > 0) {
+    console.log(`\nhottest lines (share of all ${samples} samples):`);
+    for (const [k, v] of rank(byLine).slice(0, Math.min(top, 15))) console.log(`  ${((100 * v) / samples).toFixed(1).padStart(5)}%  ${k}`);
+  }
 }
 console.log("\nby file:");
 for (const [k, v, pct] of rank(byFile).slice(0, 12)) console.log(`  ${pct.toFixed(1).padStart(5)}%  ${heap ? `${(v / 2 ** 20).toFixed(1)} MiB` : `${(v / 1000).toFixed(0)} ms`}  ${k}`);

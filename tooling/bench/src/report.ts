@@ -75,6 +75,7 @@ export function summarise(workload: Workload, runs: RunResult[]): Row[] {
       mbPerSecond: mid.mbPerSecond,
       cpuSecondsPerMillion: median(mine.map((r) => r.cpuSecondsPerMillion)),
       peakRssMiB: Math.max(...mine.map((r) => r.peakRssMiB)),
+      allocatedBytesPerEvent: median(mine.map((r) => r.allocatedBytesPerEvent)),
       ratio: ratios.length === 0 ? null : isBaseline ? 1 : median(ratios),
       target: "",
       status: notes.length > 0 ? "FAIL" : "INFO",
@@ -103,7 +104,7 @@ function si(value: number): string {
   return value.toFixed(0);
 }
 
-const COLUMNS = ["workload", "variant", "events", "seconds", "events/s", "MB/s", "CPU s/1M ev", "peak RSS MiB", "ratio", "CPU cost×", "target", "status"];
+const COLUMNS = ["workload", "variant", "events", "seconds", "events/s", "MB/s", "CPU s/1M ev", "alloc B/ev", "peak RSS MiB", "ratio", "CPU cost×", "target", "status"];
 
 export function tableLines(rows: Row[]): string[] {
   const cells = rows.map((r) => [
@@ -114,6 +115,7 @@ export function tableLines(rows: Row[]): string[] {
     si(r.eventsPerSecond),
     r.mbPerSecond === null ? "—" : r.mbPerSecond.toFixed(1),
     r.cpuSecondsPerMillion.toFixed(3),
+    r.allocatedBytesPerEvent.toFixed(0),
     r.peakRssMiB.toFixed(1),
     r.ratio === null ? "—" : `${r.ratio.toFixed(2)}×`,
     typeof r.extra.cpuRatio === "number" ? `${r.extra.cpuRatio.toFixed(2)}×` : r.baseline ? "1.00×" : "—",
@@ -121,7 +123,7 @@ export function tableLines(rows: Row[]): string[] {
     r.baseline ? "" : r.status,
   ]);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: string[]): string => row.map((c, i) => (i >= 2 && i <= 9 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (row: string[]): string => row.map((c, i) => (i >= 2 && i <= 10 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return [line(COLUMNS), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)];
 }
 

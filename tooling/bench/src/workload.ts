@@ -32,6 +32,8 @@ export interface RunResult {
   cpuSeconds: number;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
+  /** JS heap bytes allocated per event (from V8's GC reports; includes the harness's share, small). */
+  allocatedBytesPerEvent: number;
   /** Memory over time: [seconds since start, RSS MiB, V8 heap used MiB]. */
   rssTimeline: [number, number, number][];
   check: string | null;
@@ -51,6 +53,7 @@ export interface Row {
   mbPerSecond: number | null;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
+  allocatedBytesPerEvent: number;
   /** Median over rounds of (this variant's events/s ÷ the baseline's events/s in the same round). */
   ratio: number | null;
   target: string;

@@ -15,6 +15,9 @@ declare const window: { pwned?: number };
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const TOKEN = "s3cret-operator-token";
+/** How long a wait may take before the test fails: a guard against a hang on a loaded CI machine, not a speed limit. */
+const PATIENCE_MS = 60_000;
+const poll = <T>(value: () => Promise<T>) => expect.poll(value, { timeout: PATIENCE_MS, interval: 100 });
 
 describeWithChromium("the dashboard in Chromium", (executable) => {
   let pump: TestPump;
@@ -47,6 +50,7 @@ describeWithChromium("the dashboard in Chromium", (executable) => {
     const browser = await launch(executable);
     closeBrowser = browser.close;
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.setDefaultTimeout(PATIENCE_MS);
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {
       // a refused clear (401/403) is logged by Chromium as a failed resource load: expected here
@@ -66,8 +70,8 @@ describeWithChromium("the dashboard in Chromium", (executable) => {
 
   it("shows both pipelines as chains, the route between them, lookups and connections, with counters that move", async () => {
     await page.waitForSelector('#link[data-state="live"]');
-    await expect.poll(() => page.locator("#pump-name").textContent()).toBe("orders-pump");
-    await expect.poll(() => card("Orders").getAttribute("data-state")).toBe("ready");
+    await poll(() => page.locator("#pump-name").textContent()).toBe("orders-pump");
+    await poll(() => card("Orders").getAttribute("data-state")).toBe("ready");
     expect(await card("Orders").locator(".chip b").allTextContents()).toEqual(["OrdersSource", "Validate", "ToShipping"]);
     expect(await card("Shipping").locator(".chip b").allTextContents()).toEqual(["InternalSource", "Enrich", "SlowSink"]);
     // Orders feeds Shipping: drawn as an edge, Shipping in the column to the right
@@ -78,8 +82,8 @@ describeWithChromium("the dashboard in Chromium", (executable) => {
 
     await counterMoves("Orders", "in");
     await counterMoves("Shipping", "out");
-    await expect.poll(() => card("Orders").locator(".eps .in").textContent()).toMatch(/^[1-9][\d,.]*\/s in$/);
-    await expect.poll(() => card("Orders").locator(".spark polyline.in").getAttribute("points")).toMatch(/ /); // two points or more
+    await poll(() => card("Orders").locator(".eps .in").textContent()).toMatch(/^[1-9][\d,.]*\/s in$/);
+    await poll(() => card("Orders").locator(".spark polyline.in").getAttribute("points")).toMatch(/ /); // two points or more
     expect(await card("Orders").locator(".chip small").nth(1).textContent()).toMatch(/^[\d,]+ calls · /);
 
     expect(await page.locator('#lookups tr[data-lookup="Carriers"] td').allTextContents()).toEqual(["Carriers", "DictionaryLookup", "3", "yes", expect.stringMatching(/ago$/), expect.stringMatching(/ago$/)]);
@@ -93,10 +97,10 @@ describeWithChromium("the dashboard in Chromium", (executable) => {
     pump.sink.stall();
     await page.waitForSelector('article[data-pipeline="Shipping"][data-state="throttled"]');
     expect(await card("Shipping").locator(".badge").textContent()).toBe("throttled");
-    await expect.poll(() => card("Shipping").locator(".why").textContent()).toMatch(/^throttled (for \d+ s )?by Shipping\.SlowSink \(component\)$/);
+    await poll(() => card("Shipping").locator(".why").textContent()).toMatch(/^throttled (for \d+ s )?by Shipping\.SlowSink \(component\)$/);
     await page.waitForSelector('article[data-pipeline="Orders"][data-state="throttled"]');
-    await expect.poll(() => card("Orders").locator(".why").textContent()).toMatch(/by .*Shipping \(pipeline\)/);
-    await expect.poll(() => card("Shipping").locator(".chip.holding b").textContent()).toBe("SlowSink");
+    await poll(() => card("Orders").locator(".why").textContent()).toMatch(/by .*Shipping \(pipeline\)/);
+    await poll(() => card("Shipping").locator(".chip.holding b").textContent()).toBe("SlowSink");
     await shoot("2-throttled");
 
     pump.sink.resume();
@@ -116,7 +120,7 @@ describeWithChromium("the dashboard in Chromium", (executable) => {
     expect(JSON.parse((await box.locator("pre.event").textContent())!)).toEqual({ id: 666, note: HOSTILE });
     expect(JSON.parse((await box.locator("pre.context").textContent())!)).toEqual({ customer: HOSTILE });
     expect(await card("Orders").locator(".chip.failed b").textContent()).toBe("Validate");
-    await expect.poll(() => page.locator("#log tbody tr").first().textContent()).toContain("Pipeline stopped by an error");
+    await poll(() => page.locator("#log tbody tr").first().textContent()).toContain("Pipeline stopped by an error");
     // nothing of the event became markup, and none of its script ran
     expect(await page.locator("main script, main img").count()).toBe(0);
     expect(await page.evaluate(() => window.pwned)).toBeUndefined();
@@ -127,12 +131,12 @@ describeWithChromium("the dashboard in Chromium", (executable) => {
   it("refuses to clear the error without the token and with a wrong one; the right token clears it and the pipeline goes on", async () => {
     const box = card("Orders").locator("section.error");
     await box.locator("button.clear").click();
-    await expect.poll(() => box.locator(".outcome").textContent()).toMatch(/^refused \(401: .*\): enter the operator token above$/);
+    await poll(() => box.locator(".outcome").textContent()).toMatch(/^refused \(401: .*\): enter the operator token above$/);
     expect(pump.orders.isError()).toBe(true);
 
     await page.fill("#token", "not-the-token");
     await box.locator("button.clear").click();
-    await expect.poll(() => box.locator(".outcome").textContent()).toMatch(/^refused \(403: .*\): wrong operator token$/);
+    await poll(() => box.locator(".outcome").textContent()).toMatch(/^refused \(403: .*\): wrong operator token$/);
     expect(pump.orders.isError()).toBe(true);
     expect(await box.isVisible()).toBe(true);
     await shoot("4-refused");

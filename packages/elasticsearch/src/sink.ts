@@ -47,7 +47,8 @@ export interface ElasticSearchSinkStats {
  * so; the other items of the bulk are not affected. `stop()` sends what is left and waits until
  * Elasticsearch confirmed it, at most `flush_timeout` seconds (0, the default: as long as it takes).
  */
-export class ElasticSearchSink extends Sink<Document> implements BulkOwner {
+// Takes `object`, not `Document`: a chain typed with an interface (no index signature) must fit too.
+export class ElasticSearchSink extends Sink<object> implements BulkOwner {
   static override ConfigDefaults: ConfigValues = {
     index: "bspump_",
     index_prefix: "bspump_",
@@ -100,10 +101,11 @@ export class ElasticSearchSink extends Sink<Document> implements BulkOwner {
     this.connection.bulks.attach(this);
   }
 
-  process(context: Context, event: Document): void {
-    if (typeof event !== "object" || event === null || Array.isArray(event)) {
-      throw new ElasticSearchDocumentError(`ElasticSearchSink takes objects, got ${event === null ? "null" : Array.isArray(event) ? "an array" : typeof event}`);
+  process(context: Context, input: object): void {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      throw new ElasticSearchDocumentError(`ElasticSearchSink takes objects, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}`);
     }
+    const event = input as Document;
     let id: string | undefined;
     let document: Document = event;
     if (Object.hasOwn(event, "_id")) {

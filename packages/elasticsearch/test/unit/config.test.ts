@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, Pipeline } from "@pump/core";
+import { ConfigError, Pipeline, Source } from "@pump/core";
 import { describe, expect, it } from "vitest";
 import { ElasticSearchAggsSource } from "../../src/aggs-source.js";
 import { ElasticSearchConnection } from "../../src/connection.js";
@@ -58,6 +58,21 @@ describe("configuration", () => {
     const pipeline = new Pipeline(app, "P");
     expect(new ElasticSearchSink(app, pipeline, "ES").index).toBe("legacy");
     expect(() => new ElasticSearchSink(app, pipeline, "ES", { id: "S2", config: { data_feeder: "upsert-ish" } })).toThrow(/data_feeder.*create_or_index, create, index, update, upsert, delete/);
+  });
+
+  it("the sink takes any object type in a typed chain (interfaces too)", () => {
+    interface Order {
+      id: string;
+      amount: number;
+    }
+    class Orders extends Source<Order> {
+      async main(): Promise<void> {}
+    }
+    const app = createApp("[connection:ES]\nurl=http://es:9200\n");
+    app.pumpService.addConnection(new ElasticSearchConnection(app, "ES"));
+    const pipeline = new Pipeline(app, "Typed");
+    pipeline.build(new Orders(app, pipeline), new ElasticSearchSink(app, pipeline, "ES", { config: { index: "orders" } }));
+    expect(pipeline.locateProcessor("ElasticSearchSink")).toBeInstanceOf(ElasticSearchSink);
   });
 
   it("the sources: paging, search_after needs a sort, aggregations need aggs, request_body must be a JSON object", () => {

@@ -361,14 +361,7 @@ export class DashboardFeed {
   #pipelineView(tracked: Tracked): PipelineView {
     const pipeline = tracked.pipeline;
     const snapshot = pipeline.metricsSnapshot();
-    const counters: CountersView = {
-      in: snapshot.in,
-      out: snapshot.out,
-      drop: snapshot.drop,
-      warning: snapshot.warning,
-      error: snapshot.error,
-      routedErrors: snapshot.routedErrors,
-    };
+    const counters: CountersView = pipeline.metrics.counters();
     const throttles = [...pipeline.getThrottles()].map(describeThrottle);
     const state: PipelineState = pipeline.isError() ? "error" : !pipeline.running ? "stopped" : pipeline.isReady() ? "ready" : "throttled";
     const sources = pipeline.sources.map((source): SourceView => {

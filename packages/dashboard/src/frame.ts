@@ -1,3 +1,5 @@
+import type { PipelineCounters } from "@pump/core";
+
 /**
  * What the dashboard's stream sends: one `DashboardFrame` per sample (about once a second), as the
  * data of a Server-Sent Event named `frame`. The first frame a client gets is `full` and carries the
@@ -34,14 +36,8 @@ export interface ThrottleView {
   kind: "pipeline" | "source" | "processor" | "other";
 }
 
-export interface CountersView {
-  in: number;
-  out: number;
-  drop: number;
-  warning: number;
-  error: number;
-  routedErrors: number;
-}
+/** Core's pipeline counters, totals since start: in, out, drop, warning, error, routedErrors. */
+export type CountersView = PipelineCounters;
 
 export interface RatesView {
   in: number;

@@ -1,3 +1,4 @@
+// Runs a pump as a child process and collects its output; the apps' tests share it (`@pump/app-coindesk/testing`).
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";

@@ -1,6 +1,7 @@
 import { KIND_GENERATOR, KIND_SINK, type ProcessorBase } from "../component/processor-base.js";
 import type { Processor } from "../component/processor.js";
 import type { Sink } from "../component/sink.js";
+import { DONE, PENDING, loopsFor, type Cursor } from "./loops.js";
 import type { Generator } from "../component/generator.js";
 import type { Context } from "../context.js";
 import { DELIVERY } from "../delivery/delivery.js";
@@ -24,7 +25,7 @@ export interface BatchHost {
 
 /**
  * Events on their way through one depth of a pipeline. Each processor takes the whole batch in a
- * tight synchronous loop (one call site per processor, timed once per batch) before the next
+ * tight synchronous loop (its class's own copy of the loop, timed once per batch) before the next
  * processor runs; the batch compacts in place as events are dropped. It suspends only where it must:
  * on a promise a processor returned (awaited in order) and on a hard error (until the error is
  * cleared, or the pipeline stops and the rest is failed back to the source).
@@ -32,123 +33,69 @@ export interface BatchHost {
 export class Batch {
   readonly #host: BatchHost;
   readonly #depth: number;
-  readonly #events: unknown[];
-  readonly #contexts: Context[];
-  /** Events in the batch. */
-  #n: number;
+  readonly #c: Cursor;
   /** Processor index within the depth. */
-  #j = 0;
-  /** Next event to hand to the processor. */
-  #r = 0;
-  /** Where the processor's next output goes (≤ #r). */
-  #w = 0;
+  #j: number;
   #startedAt = performance.now();
 
   constructor(host: BatchHost, depth: number, events: unknown[], contexts: Context[], start = 0) {
     this.#host = host;
     this.#depth = depth;
-    this.#events = events;
-    this.#contexts = contexts;
-    this.#n = events.length;
+    this.#c = { events, contexts, n: events.length, r: 0, w: 0, metrics: host.metrics, thrown: undefined, pending: undefined };
     this.#j = start;
   }
 
   /** Runs to the end, or returns the promise of the rest when it had to suspend. */
   run(): Promise<void> | undefined {
     const chain = this.#host.chain(this.#depth);
-    while (this.#n > 0) {
+    const c = this.#c;
+    while (c.n > 0) {
       const processor = chain[this.#j];
       if (processor === undefined) {
-        this.#host.notConsumed(this.#depth, this.#contexts, this.#n);
+        this.#host.notConsumed(this.#depth, c.contexts, c.n);
         return undefined;
       }
-      const suspended =
-        processor.kind === KIND_SINK
-          ? this.#sink(processor as Sink)
-          : processor.kind === KIND_GENERATOR
-            ? this.#generator(processor as Generator)
-            : this.#processor(processor as Processor);
-      if (suspended !== undefined) return suspended;
+      if (processor.kind === KIND_GENERATOR) {
+        this.#generator(processor as Generator);
+      } else {
+        const status =
+          processor.kind === KIND_SINK ? loopsFor(processor).sink(processor as Sink, c) : loopsFor(processor).processor(processor as Processor, c);
+        if (status === PENDING) {
+          const pending = c.pending!;
+          c.pending = undefined;
+          return this.#await(processor, c.r, pending);
+        }
+        if (status !== DONE) {
+          const thrown = c.thrown;
+          c.thrown = undefined;
+          const parked = this.#failed(processor, c.r, thrown);
+          if (parked !== undefined) return parked;
+          continue; // the same processor goes on with the next event
+        }
+      }
       const now = performance.now();
-      processor.profile.runs += this.#n;
+      processor.profile.runs += c.n;
       processor.profile.duration += (now - this.#startedAt) / 1000;
       this.#startedAt = now;
-      this.#n = this.#w;
+      c.n = c.w;
       this.#j++;
-      this.#r = 0;
-      this.#w = 0;
+      c.r = 0;
+      c.w = 0;
     }
     return undefined;
   }
 
-  #processor(processor: Processor): Promise<void> | undefined {
-    const events = this.#events;
-    const contexts = this.#contexts;
-    const metrics = this.#host.metrics;
-    const n = this.#n;
-    let w = this.#w;
-    for (let r = this.#r; r < n; r++) {
-      const context = contexts[r]!;
-      let out: unknown;
-      try {
-        out = processor.process(context, events[r]);
-      } catch (error) {
-        this.#w = w;
-        const parked = this.#failed(processor, r, error);
-        if (parked !== undefined) return parked;
-        continue;
-      }
-      if (out === null || out === undefined) {
-        metrics.drop++;
-        context[DELIVERY]?.done();
-        continue;
-      }
-      if (out instanceof Promise) {
-        this.#w = w;
-        return this.#await(processor, r, out);
-      }
-      events[w] = out;
-      contexts[w] = context;
-      w++;
-    }
-    this.#w = w;
-    return undefined;
-  }
-
-  #sink(sink: Sink): Promise<void> | undefined {
-    const events = this.#events;
-    const contexts = this.#contexts;
-    const metrics = this.#host.metrics;
-    const confirms = sink.confirmsDelivery;
-    const n = this.#n;
-    for (let r = this.#r; r < n; r++) {
-      const context = contexts[r]!;
-      let out: unknown;
-      try {
-        out = sink.process(context, events[r]);
-      } catch (error) {
-        const parked = this.#failed(sink, r, error);
-        if (parked !== undefined) return parked;
-        continue;
-      }
-      if (out instanceof Promise) return this.#await(sink, r, out);
-      metrics.out++;
-      if (!confirms) context[DELIVERY]?.done();
-    }
-    return undefined;
-  }
-
-  #generator(generator: Generator): Promise<void> | undefined {
-    const events = this.#events;
-    const contexts = this.#contexts;
+  #generator(generator: Generator): void {
+    const c = this.#c;
     const next = this.#depth + 1;
-    for (let r = this.#r; r < this.#n; r++) this.#host.spawn(generator, contexts[r]!, events[r], next);
-    return undefined;
+    for (let r = c.r; r < c.n; r++) this.#host.spawn(generator, c.contexts[r]!, c.events[r], next);
+    c.r = c.n;
   }
 
   /** A processor returned a promise for event `r`: take its result, then go on with event r + 1. */
   async #await(processor: ProcessorBase, r: number, pending: Promise<unknown>): Promise<void> {
-    const context = this.#contexts[r]!;
+    const c = this.#c;
+    const context = c.contexts[r]!;
     let out: unknown;
     try {
       out = await pending;
@@ -157,17 +104,17 @@ export class Batch {
       if (parked !== undefined) return parked;
       return this.run();
     }
-    this.#r = r + 1;
+    c.r = r + 1;
     if (processor.kind === KIND_SINK) {
-      this.#host.metrics.out++;
+      c.metrics.out++;
       if (!(processor as Sink).confirmsDelivery) context[DELIVERY]?.done();
     } else if (out === null || out === undefined) {
-      this.#host.metrics.drop++;
+      c.metrics.drop++;
       context[DELIVERY]?.done();
     } else {
-      this.#events[this.#w] = out;
-      this.#contexts[this.#w] = context;
-      this.#w++;
+      c.events[c.w] = out;
+      c.contexts[c.w] = context;
+      c.w++;
     }
     return this.run();
   }
@@ -178,17 +125,18 @@ export class Batch {
    * for the error to be cleared.
    */
   #failed(component: ProcessorBase, r: number, error: unknown): Promise<void> | undefined {
-    const context = this.#contexts[r]!;
-    this.#r = r + 1;
-    this.#host.metrics.drop++;
-    if (!this.#host.failed(component, context, this.#events[r], error)) return undefined;
-    const passed = this.#w;
+    const c = this.#c;
+    const context = c.contexts[r]!;
+    c.r = r + 1;
+    c.metrics.drop++;
+    if (!this.#host.failed(component, context, c.events[r], error)) return undefined;
+    const passed = c.w;
     let ahead: Promise<void> | undefined;
     if (passed > 0) {
-      const front = new Batch(this.#host, this.#depth, this.#events.splice(0, passed), this.#contexts.splice(0, passed), this.#j + 1);
-      this.#n -= passed;
-      this.#r -= passed;
-      this.#w = 0;
+      const front = new Batch(this.#host, this.#depth, c.events.splice(0, passed), c.contexts.splice(0, passed), this.#j + 1);
+      c.n -= passed;
+      c.r -= passed;
+      c.w = 0;
       ahead = front.run();
     }
     const parked = this.#host.whenCleared().then((cleared) => (cleared ? this.run() : this.#abandon()));
@@ -197,11 +145,12 @@ export class Batch {
 
   /** The pipeline stops while the batch waits on an error: every event still in it goes back to its source as failed. */
   #abandon(): void {
+    const c = this.#c;
     const reason = new StoppedError("Pipeline");
     let count = 0;
-    for (let i = 0; i < this.#w; i++, count++) this.#contexts[i]![DELIVERY]?.fail(reason);
-    for (let i = this.#r; i < this.#n; i++, count++) this.#contexts[i]![DELIVERY]?.fail(reason);
-    this.#host.metrics.drop += count;
-    this.#n = 0;
+    for (let i = 0; i < c.w; i++, count++) c.contexts[i]![DELIVERY]?.fail(reason);
+    for (let i = c.r; i < c.n; i++, count++) c.contexts[i]![DELIVERY]?.fail(reason);
+    c.metrics.drop += count;
+    c.n = 0;
   }
 }

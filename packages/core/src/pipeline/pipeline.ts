@@ -242,8 +242,9 @@ export class Pipeline {
     if (n === 0) return;
     let ctxs: Context[];
     if (contexts === undefined) {
-      ctxs = [];
-      for (let i = 0; i < n; i++) ctxs.push({});
+      // oxlint-disable-next-line no-new-array -- sized once: this runs for every batch
+      ctxs = new Array<Context>(n);
+      for (let i = 0; i < n; i++) ctxs[i] = {};
     } else {
       ctxs = contexts.slice();
     }

@@ -8,11 +8,12 @@ const reports = () => globSync("{packages,apps,tooling}/*/.vitest-report.json");
 // Stale reports must not count; turbo restores them from its cache when a package is unchanged.
 for (const file of reports()) rmSync(file);
 
-const turbo = spawnSync("turbo", ["run", "lint", "typecheck", "test", "--continue", ...process.argv.slice(2)], {
-  stdio: "inherit",
-  shell: false,
-});
-let failed = turbo.status !== 0;
+const turbo = (...args) => spawnSync("turbo", ["run", ...args, "--continue", ...process.argv.slice(2)], { stdio: "inherit" }).status === 0;
+// Lint and typecheck in parallel; tests one package at a time, because connector suites restart the
+// servers they share (a Kafka or Elasticsearch restart must not pull the server from under another suite).
+const checked = turbo("lint", "typecheck");
+const tested = turbo("test", "--concurrency=1");
+let failed = !checked || !tested;
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const skippedSuites = [];

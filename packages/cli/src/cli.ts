@@ -19,16 +19,19 @@ export interface CliOutput {
 
 const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
+const APP_LINES = APP_USAGE.split("\n");
+
 export const USAGE = `Usage:
   pump run FILE [options]     build the pump FILE declares (YAML or JSON) and run it until SIGINT/SIGTERM
   pump check FILE [-c CONF]   validate FILE (and build it, without starting): exit 0, or 1 with every problem
-  pump list [--json]          the components of the @pump/* packages installed in this project, with their config keys
+  pump list [DIR] [--json]    the components of the @pump/* packages installed in this project, with their config keys
   pump --version | --help
 
 Options of run:
-${APP_USAGE.split("\n").filter((line) => !line.includes("--help")).join("\n")}
+${APP_LINES.filter((line) => line.startsWith("  -") && !line.includes("--help")).join("\n")}
   --print              print the normalized definition (every package, class, id and config explicit) and exit
   --json               with --print: as JSON instead of YAML
+${APP_LINES.filter((line) => line.startsWith("Signals:")).join("\n")}
 
 A definition names each component's package (default @pump/core), class, id, config, args, and for
 sources a trigger: see the README of @pump/cli. Packages are found in the definition's project.`;

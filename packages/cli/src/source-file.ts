@@ -45,9 +45,10 @@ export function sourceFromData(data: unknown, dir: string = process.cwd(), file:
 /** Parses `text` (YAML, or JSON when `file` ends in `.json`); throws the syntax problems as issues. */
 export function parseDefinitionText(text: string, file: string): DefinitionSource | DefinitionIssue[] {
   const issues: DefinitionIssue[] = [];
+  let json: { data: unknown } | undefined;
   if (file.toLowerCase().endsWith(".json")) {
     try {
-      JSON.parse(text);
+      json = { data: JSON.parse(text) };
     } catch (error) {
       const message = (error as Error).message;
       const position = /position (\d+)/.exec(message);
@@ -62,6 +63,8 @@ export function parseDefinitionText(text: string, file: string): DefinitionSourc
     const line = lineCounter.linePos(error.pos[0]).line;
     issues.push({ code: "PUMP_DEFINITION_SYNTAX", file, path: "", line, message: `not valid YAML: ${error.message.split("\n")[0]}` });
   }
+  // Valid JSON the YAML parser does not take (it has limits JSON has not): the data, without lines.
+  if (issues.length > 0 && json !== undefined) return { file, dir: dirname(resolve(file)), data: json.data, lineOf: () => undefined };
   if (issues.length > 0) return issues;
   let data: unknown;
   try {

@@ -5,6 +5,7 @@
  * of every pass is reported together. A loaded definition builds a pump with `buildPump`.
  */
 import { Pipeline, type ConfigValue } from "@pump/core";
+import { CORE_PACKAGE } from "./definition.js";
 import { DefinitionError, type DefinitionIssue } from "./errors.js";
 import { interpolateValue, type InterpolationScope } from "./interpolate.js";
 import {
@@ -104,6 +105,17 @@ function getAt(data: unknown, path: Path): unknown {
   return current;
 }
 
+/** The technology packages of @pump, by the prefix their class names start with. */
+const TECHNOLOGIES = ["kafka", "elasticsearch", "amqp", "file", "http", "influxdb", "mysql", "ftp"];
+
+/** For a class not in @pump/core whose name starts like a connector's (KafkaSource): which package it is likely in. */
+function packageHint(use: ClassSpec): string {
+  if (use.package !== CORE_PACKAGE) return "";
+  const technology = TECHNOLOGIES.find((name) => use.class.toLowerCase().startsWith(name));
+  if (technology === undefined) return "";
+  return `; '${use.class}' is likely in @pump/${technology}: add package: "@pump/${technology}" to the entry (and install it: pnpm add @pump/${technology})`;
+}
+
 /** Imports the packages and finds the classes; reports what is missing or of the wrong kind. */
 async function resolveClasses(spec: PumpSpec, out: IssueCollector, dirs: readonly string[]): Promise<Map<ClassSpec, ResolvedClass>> {
   const resolved = new Map<ClassSpec, ResolvedClass>();
@@ -123,7 +135,8 @@ async function resolveClasses(spec: PumpSpec, out: IssueCollector, dirs: readonl
       const classes = Object.keys(exports).filter((name) => isClass(exports[name]));
       const which = isModulePath(use.package) ? `module '${use.package}'` : `package '${use.package}'`;
       const why = ctor === undefined ? `exports no '${use.class}'` : `exports '${use.class}', but it is not a class`;
-      out.add("PUMP_DEFINITION_CLASS", [...use.path, "class"], `${which} ${why}${didYouMean(use.class, classes)}`);
+      const suggestion = didYouMean(use.class, classes) || packageHint(use);
+      out.add("PUMP_DEFINITION_CLASS", [...use.path, "class"], `${which} ${why}${suggestion}`);
       continue;
     }
     const kind = kindOf(ctor);

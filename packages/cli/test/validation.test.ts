@@ -157,6 +157,12 @@ describe("components against their classes", () => {
     ]);
   });
 
+  it("a connector's class named without its package: which package to name and install", async () => {
+    const issue = await issueOf(`pipelines:\n  - id: P\n    sources:\n      - {class: KafkaSource, connection: Kafka}\n    sink: {class: NullSink}\n`.replace(", connection: Kafka", ""));
+    expect(issue).toMatchObject({ code: "PUMP_DEFINITION_CLASS", path: "pipelines[0].sources[0].class", line: 4 });
+    expect(issue.message).toBe(`package '@pump/core' exports no 'KafkaSource'; 'KafkaSource' is likely in @pump/kafka: add package: "@pump/kafka" to the entry (and install it: pnpm add @pump/kafka)`);
+  });
+
   it("a TriggerSource without a trigger is a warning", async () => {
     const dir = tempProject({ "pump.yaml": `pipelines:\n  - id: P\n    sources:\n      - class: IteratorSource\n        args: [[]]\n    sink: {class: NullSink}\n` });
     const loaded = await loadDefinition(join(dir, "pump.yaml"));

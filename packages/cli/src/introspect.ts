@@ -110,23 +110,32 @@ function skipLiteral(text: string, i: number): number {
   return i;
 }
 
-/** Given the index of an opening bracket, the index after its closing one. */
-function matching(text: string, open: number): number {
+const OPENERS = "([{";
+const CLOSERS = ")]}";
+
+/**
+ * The characters of `text` from `from` on that are outside strings, templates and comments, each with
+ * its bracket depth: for a bracket, the depth outside it; for anything else, the depth it is at.
+ */
+function* structure(text: string, from = 0): IterableIterator<[index: number, char: string, depth: number]> {
   let depth = 0;
-  for (let i = open; i < text.length; ) {
+  for (let i = from; i < text.length; ) {
     const skipped = skipLiteral(text, i);
     if (skipped !== i) {
       i = skipped;
       continue;
     }
-    const c = text[i];
-    if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
+    const c = text[i]!;
+    if (CLOSERS.includes(c)) depth--;
+    yield [i, c, depth];
+    if (OPENERS.includes(c)) depth++;
     i++;
   }
+}
+
+/** Given the index of an opening bracket, the index after its closing one. */
+function matching(text: string, open: number): number {
+  for (const [i, c, depth] of structure(text, open)) if (depth === 0 && CLOSERS.includes(c)) return i + 1;
   return text.length;
 }
 
@@ -134,48 +143,25 @@ function matching(text: string, open: number): number {
 function ownConstructorParameters(source: string): string | undefined {
   const body = source.indexOf("{", source.search(/\bclass\b/) + 5);
   if (body < 0) return undefined;
-  // Walk the class body at depth 1 only, so a `constructor(` inside a method is not taken.
-  let depth = 0;
-  for (let i = body; i < source.length; ) {
-    const skipped = skipLiteral(source, i);
-    if (skipped !== i) {
-      i = skipped;
-      continue;
-    }
-    const c = source[i];
-    if (c === "{" || c === "(" || c === "[") depth++;
-    else if (c === "}" || c === ")" || c === "]") depth--;
-    else if (depth === 1 && source.startsWith("constructor", i) && !/[\w$.]/.test(source[i - 1] ?? "")) {
-      const open = /^constructor\s*\(/.exec(source.slice(i));
-      if (open !== null) {
-        const start = i + open[0].length - 1;
-        return source.slice(start + 1, matching(source, start) - 1);
-      }
-    }
-    if (depth === 0 && i > body) return undefined;
-    i++;
+  // Only the class body's own members (depth 1), so a `constructor(` inside a method is not taken.
+  for (const [i, c, depth] of structure(source, body)) {
+    if (depth === 0 && CLOSERS.includes(c)) return undefined;
+    if (depth !== 1 || c !== "c" || !source.startsWith("constructor", i) || /[\w$.]/.test(source[i - 1] ?? "")) continue;
+    const open = /^constructor\s*\(/.exec(source.slice(i));
+    if (open === null) continue;
+    const start = i + open[0].length - 1;
+    return source.slice(start + 1, matching(source, start) - 1);
   }
   return undefined;
 }
 
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
   let start = 0;
-  for (let i = 0; i < text.length; ) {
-    const skipped = skipLiteral(text, i);
-    if (skipped !== i) {
-      i = skipped;
-      continue;
-    }
-    const c = text[i];
-    if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") depth--;
-    else if (c === "," && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-    i++;
+  for (const [i, c, depth] of structure(text)) {
+    if (c !== "," || depth !== 0) continue;
+    parts.push(text.slice(start, i));
+    start = i + 1;
   }
   parts.push(text.slice(start));
   return parts.map((part) => part.trim()).filter((part) => part !== "");

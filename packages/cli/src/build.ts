@@ -8,6 +8,7 @@ import { Pipeline, PumpApplication, type ConfigFile, type ConfigValue, type Sour
 import { DefinitionError } from "./errors.js";
 import type { ResolvedClass, LoadedDefinition } from "./load.js";
 import { loadDefinition, type LoadOptions } from "./load.js";
+import { builderFills } from "./introspect.js";
 import { isModulePath, rememberPackage } from "./resolve.js";
 import { IssueCollector, type ClassSpec, type ComponentSpec, type TriggerSpec } from "./shape.js";
 import type { Path } from "./source-file.js";
@@ -37,13 +38,11 @@ type Ctor = new (...args: unknown[]) => unknown;
 function positional(cls: ResolvedClass, id: string, connection: string | undefined, args: readonly unknown[]): unknown[] {
   const params = cls.parameters;
   if (params === undefined) return connection === undefined ? [...args] : [connection, ...args];
-  const isOwner = cls.kind === "connection" || cls.kind === "lookup";
   const result: unknown[] = [];
   let next = 0;
   for (const param of params) {
-    if (param.name === "connection" && cls.kind !== "trigger") result.push(connection);
-    else if (isOwner && param.name === "id") result.push(id);
-    else result.push(args[next++]);
+    const filled = builderFills(cls.kind, param);
+    result.push(filled === "connection" ? connection : filled === "id" ? id : args[next++]);
   }
   return result;
 }

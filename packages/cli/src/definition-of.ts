@@ -13,7 +13,7 @@ import { Connection, Pipeline, Sink, type ConfigValue, type PumpApplication, typ
 import { definitionEntryOf, type BuiltFrom } from "./build.js";
 import { CORE_PACKAGE, type ComponentDefinition, type LookupDefinition, type PipelineDefinition, type PumpDefinition, type SourceDefinition, type TriggerDefinition } from "./definition.js";
 import { DefinitionError, type DefinitionIssue } from "./errors.js";
-import { defaultsOf, positionalParameters, type ComponentKind } from "./introspect.js";
+import { builderFills, defaultsOf, positionalParameters, type ComponentKind } from "./introspect.js";
 import { isModulePath, rememberedPackage } from "./resolve.js";
 import { formatPath, type Path } from "./source-file.js";
 
@@ -29,8 +29,6 @@ export interface DefinitionOfOptions {
 
 /** Options of core's triggers that are kept on the trigger as properties of the same name. */
 const TRIGGER_OPTIONS = ["timezone", "runImmediately", "chilldownPeriod", "maxTriggered"] as const;
-
-const LEADING: Partial<Record<ComponentKind, number>> = { source: 2, processor: 2, sink: 2, connection: 1, lookup: 1, trigger: 1 };
 
 function isPlainData(value: unknown): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
@@ -117,7 +115,7 @@ class Describer {
 
   /** Constructor arguments read back from the same-named properties; the connection by its id. */
   #arguments(object: object, kind: ComponentKind, path: Path): { args: unknown[]; connection: string | undefined } {
-    const params = positionalParameters(object.constructor, LEADING[kind] ?? 1);
+    const params = positionalParameters(object.constructor, kind);
     if (params === undefined) {
       this.#issue(path, `the constructor of '${object.constructor.name}' cannot be read, so its arguments cannot be written`);
       return { args: [], connection: undefined };
@@ -126,9 +124,10 @@ class Describer {
     let connection: string | undefined;
     const record = object as Record<string, unknown>;
     for (const param of params) {
-      if ((kind === "connection" || kind === "lookup") && param.name === "id") continue;
+      const filled = builderFills(kind, param);
+      if (filled === "id") continue;
       const value = record[param.name];
-      if (param.name === "connection" && kind !== "trigger") {
+      if (filled === "connection") {
         if (value instanceof Connection) connection = value.id;
         else if (typeof value === "string") connection = value;
         else if (!param.optional) this.#issue(path, `'${object.constructor.name}' takes a connection, but has no 'connection' property holding it`);

@@ -202,16 +202,30 @@ export function constructorParameters(ctor: unknown): Parameter[] | undefined {
   return [];
 }
 
+/** The constructor parameters the builder passes first: `(app, pipeline)` for pipeline components, `(app)` for the others. */
+export const LEADING: Readonly<Record<ComponentKind, number>> = {
+  source: 2, processor: 2, generator: 2, sink: 2, connection: 1, lookup: 1, trigger: 1, pipeline: 1,
+};
+
 /**
- * The positional parameters a definition's `args` (and `connection`) fill: those after the leading
- * ones (`app`, and `pipeline` for pipeline components) and before the trailing options object.
- * Undefined when the constructor cannot be read or takes a rest parameter.
+ * The positional parameters between the leading ones and the trailing options object: the
+ * connection and `args` go there. Undefined when the constructor cannot be read or takes a rest parameter.
  */
-export function positionalParameters(ctor: unknown, leading: number): Parameter[] | undefined {
+export function positionalParameters(ctor: unknown, kind: ComponentKind): Parameter[] | undefined {
   const params = constructorParameters(ctor);
   if (params === undefined || params.some((p) => p.rest)) return undefined;
-  const after = params.slice(leading);
+  const after = params.slice(LEADING[kind]);
   return after.slice(0, Math.max(0, after.length - 1));
+}
+
+/**
+ * What the builder itself passes in a positional parameter: the entry's `connection` (a parameter
+ * named so), or the entry's id (the `id` parameter of connections and lookups); undefined for one `args` fills.
+ */
+export function builderFills(kind: ComponentKind, param: Parameter): "connection" | "id" | undefined {
+  if (param.name === "connection" && kind !== "trigger") return "connection";
+  if (param.name === "id" && (kind === "connection" || kind === "lookup")) return "id";
+  return undefined;
 }
 
 // ---- config values -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { PumpApplication, type ConfigValues } from "@pump/core";
 import { CORE_PACKAGE } from "./definition.js";
-import { BASE_CLASSES, defaultsOf, isClass, isTriggerSource, KIND_NAMES, kindOf, positionalParameters, type ComponentKind } from "./introspect.js";
+import { BASE_CLASSES, builderFills, defaultsOf, isClass, isTriggerSource, KIND_NAMES, kindOf, positionalParameters, type ComponentKind } from "./introspect.js";
 import { importPackage, resolvePackageEntry } from "./resolve.js";
 
 export interface ComponentInfo {
@@ -35,10 +35,6 @@ export interface PackageInfo {
   error?: string | undefined;
 }
 
-const LEADING: Readonly<Record<ComponentKind, number>> = {
-  source: 2, processor: 2, generator: 2, sink: 2, connection: 1, lookup: 1, trigger: 1, pipeline: 1,
-};
-
 const KIND_ORDER: readonly ComponentKind[] = ["connection", "lookup", "source", "trigger", "processor", "generator", "sink", "pipeline"];
 
 /** `@pump/*` package names installed for the project of `dir`: its node_modules and those above it. */
@@ -61,15 +57,14 @@ function describeExports(exports: Readonly<Record<string, unknown>>): ComponentI
     if (!isClass(value) || BASE_CLASSES.has(value) || value === PumpApplication) continue;
     const kind = kindOf(value);
     if (kind === undefined) continue;
-    const params = positionalParameters(value, LEADING[kind]);
-    const isOwner = kind === "connection" || kind === "lookup";
-    const args = params?.filter((p) => p.name !== "connection" && !(isOwner && p.name === "id")).map((p) => p.name);
+    const params = positionalParameters(value, kind);
+    const args = params?.filter((p) => builderFills(kind, p) === undefined).map((p) => p.name);
     components.push({
       class: name,
       kind,
       triggerSource: kind === "source" && isTriggerSource(value),
       args,
-      connection: kind !== "trigger" && params?.some((p) => p.name === "connection") === true,
+      connection: params?.some((p) => builderFills(kind, p) === "connection") === true,
       config: defaultsOf(value),
     });
   }

@@ -9,6 +9,7 @@ import { CORE_PACKAGE } from "./definition.js";
 import { DefinitionError, type DefinitionIssue } from "./errors.js";
 import { interpolateValue, type InterpolationScope } from "./interpolate.js";
 import {
+  builderFills,
   configValueProblem,
   defaultsOf,
   foreignBase,
@@ -16,6 +17,7 @@ import {
   isTriggerSource,
   KIND_NAMES,
   kindOf,
+  LEADING,
   positionalParameters,
   type ComponentKind,
   type Parameter,
@@ -57,10 +59,6 @@ export interface LoadedDefinition {
   /** Things that are allowed but probably not meant (a TriggerSource without a trigger). */
   readonly warnings: readonly DefinitionIssue[];
 }
-
-const LEADING: Readonly<Record<ComponentKind, number>> = {
-  source: 2, processor: 2, generator: 2, sink: 2, connection: 1, lookup: 1, trigger: 1, pipeline: 1,
-};
 
 function sortIssues(issues: DefinitionIssue[]): DefinitionIssue[] {
   return issues
@@ -146,7 +144,7 @@ async function resolveClasses(spec: PumpSpec, out: IssueCollector, dirs: readonl
       out.add("PUMP_DEFINITION_CLASS", [...use.path, "class"], `'${use.class}' ${is}; ${what} must be ${describeKinds(kinds)}`);
       continue;
     }
-    const parameters = positionalParameters(ctor, LEADING[kind]);
+    const parameters = positionalParameters(ctor, kind);
     resolved.set(use, { ctor: ctor as ResolvedClass["ctor"], kind, package: use.package, where: imported.where, parameters });
   }
   return resolved;
@@ -213,11 +211,10 @@ function checkArguments(component: ComponentSpec | ClassSpec & { args: readonly 
   const params = cls.parameters;
   if (params === undefined) return;
   const connection = "connection" in component ? component.connection : undefined;
-  const takesConnection = params.find((p) => p.name === "connection");
-  const isOwner = cls.kind === "connection" || cls.kind === "lookup";
-  const slots = params.filter((p) => p.name !== "connection" && !(isOwner && p.name === "id"));
+  const takesConnection = params.find((p) => builderFills(cls.kind, p) === "connection");
+  const slots = params.filter((p) => builderFills(cls.kind, p) === undefined);
   const leading = LEADING[cls.kind] === 2 ? "(app, pipeline)" : "(app)";
-  if (connection !== undefined && takesConnection === undefined && cls.kind !== "trigger") {
+  if (connection !== undefined && takesConnection === undefined) {
     out.add("PUMP_DEFINITION_REFERENCE", [...component.path, "connection"], `'${component.class}' takes no connection (its constructor's arguments after ${leading}: ${slots.length === 0 ? "none" : listed(slots.map((p) => p.name))})`);
   }
   if (connection === undefined && takesConnection !== undefined && !takesConnection.optional) {

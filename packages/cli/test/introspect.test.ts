@@ -27,7 +27,7 @@ describe("reading a constructor's parameters from its class", () => {
       { name: "options", optional: true, rest: false },
       { name: "rest", optional: false, rest: true },
     ]);
-    expect(positionalParameters(Tricky, 1)).toBeUndefined();
+    expect(positionalParameters(Tricky, "trigger")).toBeUndefined();
   });
 
   it("a class without a constructor of its own has its base class's; a method named like it is not taken", () => {
@@ -42,7 +42,7 @@ describe("reading a constructor's parameters from its class", () => {
       }
     }
     expect(constructorParameters(Child)?.map((p) => p.name)).toEqual(["app", "pipeline", "options"]);
-    expect(positionalParameters(Child, 2)).toEqual([]);
+    expect(positionalParameters(Child, "processor")).toEqual([]);
     class Plain {
       readonly size = 1;
     }

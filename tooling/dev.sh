@@ -26,6 +26,9 @@ pnpm install $frozen --prefer-offline --reporter=append-only >&2
 
 [ $# -gt 0 ] || set -- test
 case "$1" in
-  demo|test|build|bench|lint|typecheck) exec pnpm run "$@" ;;
+  # the pump itself gets Ctrl-C (no pnpm in between to report it as a failure) and exits 0 after its orderly stop
+  demo) pnpm exec turbo run build --filter=@pump/app-demo... --output-logs=errors-only >&2
+        cd apps/demo && shift && exec node src/main.ts -c etc/demo.conf "$@" ;;
+  test|build|bench|lint|typecheck) exec pnpm run "$@" ;;
   *) exec pnpm "$@" ;;
 esac

@@ -2,13 +2,20 @@
 // into one closing line. Under CI a skipped test fails the run: there every server is up.
 import { spawnSync } from "node:child_process";
 import { globSync, readFileSync, rmSync } from "node:fs";
+import { delimiter, resolve } from "node:path";
 
 const reports = () => globSync("{packages,apps,tooling}/*/.vitest-report.json");
 
 // Stale reports must not count; turbo restores them from its cache when a package is unchanged.
 for (const file of reports()) rmSync(file);
 
-const turbo = (...args) => spawnSync("turbo", ["run", ...args, "--continue", ...process.argv.slice(2)], { stdio: "inherit" }).status === 0;
+// The workspace's own turbo, whether this runs under `pnpm test` or as `node tooling/ci/test.mjs`.
+const env = { ...process.env, PATH: `${resolve("node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}` };
+const turbo = (...args) => {
+  const run = spawnSync("turbo", ["run", ...args, "--continue", ...process.argv.slice(2)], { stdio: "inherit", env });
+  if (run.error !== undefined) console.error(`cannot run turbo: ${run.error.message}`);
+  return run.status === 0;
+};
 // Lint and typecheck in parallel; tests one package at a time, because connector suites restart the
 // servers they share (a Kafka or Elasticsearch restart must not pull the server from under another suite).
 const checked = turbo("lint", "typecheck");

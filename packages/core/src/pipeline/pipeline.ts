@@ -88,7 +88,7 @@ export class Pipeline {
   readonly #futures = new Set<Promise<unknown>>();
   readonly #futuresLimit: number;
   #lastYield = performance.now();
-  readonly #softErrors = new Map<string, { loggedAt: number; suppressed: number }>();
+  readonly #repeatedLogs = new Map<string, { loggedAt: number; suppressed: number }>();
   #errorRoute: string | AnySink | undefined;
   #router: Router | undefined;
   readonly #host: BatchHost;
@@ -417,14 +417,14 @@ export class Pipeline {
     const componentId = component?.id;
     if (this.handleError(error, context, event)) {
       this.metrics.warning++;
-      this.#logSoftError(componentId, error);
+      this.#logRepeated(componentId, error, "Event dropped by a soft error");
       this.pubsub.publish("bspump.pipeline.warning!", this);
       return false;
     }
     if (context !== undefined && this.#errorRoute !== undefined && this.#routeError(context, event, error, componentId)) return false;
     this.metrics.error++;
     if (this.#error !== undefined) {
-      this.log.warn("Another error while the pipeline is already in error", { component: componentId, error });
+      this.#logRepeated(componentId, error, "Another error while the pipeline is already in error");
       return true;
     }
     this.#error = { error, context, event, componentId, at: this.app.time() };
@@ -469,7 +469,7 @@ export class Pipeline {
       return false;
     }
     this.metrics.routedErrors++;
-    this.#logSoftError(componentId, error, "Failed event sent to the error route");
+    this.#logRepeated(componentId, error, "Failed event sent to the error route");
     return true;
   }
 
@@ -500,17 +500,17 @@ export class Pipeline {
     this.#evaluateReady();
   }
 
-  /** Soft errors can come once per event: log the first, then at most one line per interval with a count. */
-  #logSoftError(componentId: string | undefined, error: unknown, message = "Event dropped by a soft error"): void {
-    const key = componentId ?? "";
+  /** Errors that can come once per event: log the first, then at most one line per interval and component with a count. */
+  #logRepeated(componentId: string | undefined, error: unknown, message: string): void {
+    const key = `${message}\u0000${componentId ?? ""}`;
     const now = performance.now();
-    const seen = this.#softErrors.get(key);
+    const seen = this.#repeatedLogs.get(key);
     if (seen !== undefined && now - seen.loggedAt < SOFT_ERROR_LOG_INTERVAL_MS) {
       seen.suppressed++;
       return;
     }
     const suppressed = seen?.suppressed ?? 0;
-    this.#softErrors.set(key, { loggedAt: now, suppressed: 0 });
+    this.#repeatedLogs.set(key, { loggedAt: now, suppressed: 0 });
     this.log.warn(message, { component: componentId, error, ...(suppressed > 0 ? { alsoSince: suppressed } : {}) });
   }
 

@@ -3,21 +3,19 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PumpProcess } from "@pump/app-coindesk/testing";
+import { deferrals, pumpsIn } from "@pump/app-coindesk/testing";
 import { ConfigFile, PPrintSink } from "@pump/core";
 import { ProcessorTestCase } from "@pump/core/testing";
 import { StreamServerSource } from "@pump/ipc";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BlankAppApplication } from "../src/blank/index.ts";
 import { BlankModule } from "../src/blank/module.ts";
 import { ShakespeareanEnricher } from "../src/blank/processor.ts";
 import { BlankService } from "../src/blank/service.ts";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
+const pump = pumpsIn(here);
 
 describe("ShakespeareanEnricher", () => {
   it("makes a question of each line, without its line ending, from text or bytes", async () => {
@@ -56,15 +54,14 @@ describe("the Blank App, run as `node src/bspump-blank-app.ts -c FILE`", () => {
   it("answers each line sent over TCP, and /blank?message= on its web server, on stderr; stops on Ctrl-C with exit code 0", async () => {
     const dir = mkdtempSync(join(tmpdir(), "blank-app-"));
     writeFileSync(join(dir, "blank-app.conf"), "[web]\nlisten=127.0.0.1:0\n\n[pipeline:TCPPipeline:TCPSource]\nhost=127.0.0.1\nport=0\n");
-    const child = new PumpProcess(here, ["src/bspump-blank-app.ts", "-c", join(dir, "blank-app.conf")]);
-    cleanup.push(() => child.stop("SIGKILL"));
+    const child = pump(["src/bspump-blank-app.ts", "-c", join(dir, "blank-app.conf")]);
     await child.waitFor("both servers listened", () => child.stderr.includes("Web API listening") && child.stderr.includes("Listening on TCP"));
     const web = /Web API listening url="([^"]+)"/.exec(child.stderr)![1]!;
     const tcpPort = Number(/Listening on TCP .*"port":(\d+)/.exec(child.stderr)![1]);
 
     // socat STDIO TCP:127.0.0.1:8888, typing "be" and "die"
     const socket = createConnection(tcpPort, "127.0.0.1");
-    cleanup.push(() => socket.destroy());
+    defer(() => socket.destroy());
     socket.end("be\r\ndie\n");
     await child.waitFor("both lines were answered", () => child.stderr.includes("'To die, or not to die?'"));
 

@@ -1,18 +1,7 @@
 // The pump without internet: `pnpm --filter @pump/app-coindesk start:offline`. Starts the local
 // stand-in of the Coindesk API (stand-in.ts) where etc/offline.conf points the source, then runs the
 // pump (main.ts) with `-c etc/offline.conf`. Ctrl-C stops both.
-import { fileURLToPath } from "node:url";
-import { ConfigFile } from "@pump/core";
-import { startStandIn } from "./stand-in.ts";
+import { runOffline } from "./stand-in-server.ts";
+import { LABEL, standInFor } from "./stand-in.ts";
 
-const conf = fileURLToPath(new URL("../etc/offline.conf", import.meta.url));
-const url = new URL(ConfigFile.load(conf).get("pipeline:SamplePipeline:HTTPClientSource", "url") ?? "");
-const standIn = await startStandIn({ host: url.hostname, port: Number(url.port) });
-process.stderr.write(`Coindesk API stand-in (recorded answers, not the real API): ${standIn.url}\n`);
-
-process.argv.splice(2, 0, "-c", conf);
-try {
-  await import("./main.ts");
-} finally {
-  await standIn.close();
-}
+await runOffline(new URL("../etc/offline.conf", import.meta.url), LABEL, standInFor, () => import("./main.ts"));

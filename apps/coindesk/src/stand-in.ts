@@ -5,9 +5,9 @@
 //
 //   node src/stand-in.ts [port]      serves on 127.0.0.1:8701 (or the port given) until Ctrl-C
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ConfigFile } from "@pump/core";
 import type { CurrentPrice } from "./pipeline.ts";
+import { answer, serve } from "./stand-in-server.ts";
 
 const fixtures = new URL("../fixtures/currentprice/", import.meta.url);
 
@@ -35,36 +35,35 @@ export interface StandIn {
 /** Starts the stand-in on `host:port` (port 0: any free port; `url` tells which). */
 export async function startStandIn({ host = "127.0.0.1", port = 0 } = {}): Promise<StandIn> {
   let requests = 0;
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://stand-in").pathname;
-    if (request.method !== "GET" || path !== PATH) {
-      response.writeHead(404, { "Content-Type": "text/plain" }).end("Not found\n");
-      return;
-    }
-    const body = RECORDED[requests++ % RECORDED.length]!;
-    response.writeHead(200, { "Content-Type": "application/javascript", "Content-Length": body.length }).end(body);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
+  const server = await serve(
+    (request, response) => {
+      const path = new URL(request.url ?? "/", "http://stand-in").pathname;
+      if (request.method !== "GET" || path !== PATH) return answer(response, 404, Buffer.from("Not found\n"), "text/plain");
+      return answer(response, 200, RECORDED[requests++ % RECORDED.length]!, "application/javascript");
+    },
+    { host, port },
+  );
   return {
-    url: `http://${address.address}:${address.port}${PATH}`,
+    url: `${server.origin}${PATH}`,
     get requests() {
       return requests;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
+}
+
+/** What `start:offline` says on stderr about the stand-in. */
+export const LABEL = "Coindesk API stand-in (recorded answers, not the real API)";
+
+/** The stand-in where a pump's `.conf` file points it: on the address of [pipeline:SamplePipeline:HTTPClientSource] url. */
+export function standInFor(config: ConfigFile): Promise<StandIn> {
+  const url = new URL(config.get("pipeline:SamplePipeline:HTTPClientSource", "url") ?? "");
+  return startStandIn({ host: url.hostname, port: Number(url.port) });
 }
 
 if (import.meta.main) {
   const standIn = await startStandIn({ port: Number(process.argv[2] ?? 8701) });
-  process.stderr.write(`Coindesk API stand-in (recorded answers, not the real API): ${standIn.url}\n`);
+  process.stderr.write(`${LABEL}: ${standIn.url}\n`);
   const stop = (): void => void standIn.close();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -6,28 +6,21 @@ import { fileURLToPath } from "node:url";
 import { logging, PumpApplication, type LogRecord } from "@pump/core";
 import { ProcessorTestCase } from "@pump/core/testing";
 import { HTTPClientSource } from "@pump/http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EnrichProcessor, SamplePipeline, type CurrentPrice } from "../src/pipeline.ts";
 import { recordedPrices, startStandIn, type StandIn } from "../src/stand-in.ts";
-import { PumpProcess } from "./pump-process.ts";
+import { deferrals, pumpsIn } from "./pump-process.ts";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
 
 async function standIn(): Promise<StandIn> {
   const server = await startStandIn();
-  cleanup.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
-function pump(args: string[]): PumpProcess {
-  const child = new PumpProcess(here, args);
-  cleanup.push(() => child.stop("SIGKILL"));
-  return child;
-}
+const pump = pumpsIn(here);
 
 describe("EnrichProcessor", () => {
   it("adds the price in yen at 113.70 per dollar and keeps the other currencies", async () => {
@@ -43,7 +36,7 @@ describe("EnrichProcessor", () => {
   it("fails the event when the answer has no USD rate: a pipeline error naming the processor", async () => {
     const records: LogRecord[] = [];
     logging.setWriter((record) => records.push(record));
-    cleanup.push(() => logging.setWriter(undefined));
+    defer(() => logging.setWriter(undefined));
     const test = new ProcessorTestCase();
     test.setUpProcessor(EnrichProcessor);
     await expect(test.execute([[null, { bpi: {} }]])).rejects.toThrow(/no USD rate/);

@@ -2,6 +2,36 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
+import { afterEach } from "vitest";
+
+/**
+ * Steps to undo after each test of the file, the last first: `const defer = deferrals();` at the top,
+ * then `defer(() => server.close())` where the thing is made.
+ */
+export function deferrals(): (step: () => unknown) => void {
+  const steps: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const step of steps.splice(0).toReversed()) await step();
+  });
+  return (step) => void steps.push(step);
+}
+
+/**
+ * `const pump = pumpsIn(dir)`: `pump(args, env?)` starts `node <args>` in `dir` as a child process; one a
+ * test left running is killed after the test.
+ */
+export function pumpsIn(cwd: string): (args: string[], env?: NodeJS.ProcessEnv) => PumpProcess {
+  const running = new Set<PumpProcess>();
+  afterEach(async () => {
+    for (const child of running) await child.stop("SIGKILL");
+    running.clear();
+  });
+  return (args, env) => {
+    const child = new PumpProcess(cwd, args, env);
+    running.add(child);
+    return child;
+  };
+}
 
 /** A pump run as a child process (`node <args>` in `cwd`), its output collected. */
 export class PumpProcess {

@@ -3,20 +3,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PumpProcess } from "@pump/app-coindesk/testing";
+import { deferrals, pumpsIn } from "@pump/app-coindesk/testing";
 import { startStandIn } from "@pump/app-weather/stand-in";
 import { ConfigFile, PumpApplication } from "@pump/core";
 import { ElasticSearchConnection, ElasticSearchSink } from "@pump/elasticsearch";
 import { describeWithServer } from "@pump/test-servers/vitest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LoadSource } from "@pump/app-weather/pipeline";
 import { SamplePipeline } from "../src/pipeline.ts";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
+const pump = pumpsIn(here);
 
 type Weather = { name: string; main: { temp: number }; sys: { country: string } };
 
@@ -42,9 +40,9 @@ describeWithServer("the pump against Elasticsearch", "ES_URL", (esUrl) => {
 
   it("stores the weather of London, New York and Berlin in the index every 5 seconds, and stops on Ctrl-C with exit code 0", async () => {
     const index = `weather-pump-test-${randomUUID().slice(0, 8)}`;
-    cleanup.push(() => es("DELETE", `/${index}`));
+    defer(() => es("DELETE", `/${index}`));
     const standIn = await startStandIn({ apiKey: "es-test" });
-    cleanup.push(() => standIn.close());
+    defer(() => standIn.close());
     const dir = mkdtempSync(join(tmpdir(), "weather-es-"));
     writeFileSync(
       join(dir, "weather-es.conf"),
@@ -60,8 +58,7 @@ describeWithServer("the pump against Elasticsearch", "ES_URL", (esUrl) => {
         "",
       ].join("\n"),
     );
-    const child = new PumpProcess(here, ["src/main.ts", "-c", join(dir, "weather-es.conf")]);
-    cleanup.push(() => child.stop("SIGKILL"));
+    const child = pump(["src/main.ts", "-c", join(dir, "weather-es.conf")]);
 
     // Two cycles: 6 documents, once Elasticsearch has them (bounded polling: the pump's own pace).
     let count = 0;
@@ -89,8 +86,7 @@ describeWithServer("the pump against Elasticsearch", "ES_URL", (esUrl) => {
 
   it("`pnpm start:offline` runs it against the weather stand-in and the index weather-pump-test", async () => {
     const before = Number((await es("GET", "/weather-pump-test/_count")).count ?? 0);
-    const child = new PumpProcess(here, ["src/offline.ts"], { ES_URL: esUrl });
-    cleanup.push(() => child.stop("SIGKILL"));
+    const child = pump(["src/offline.ts"], { ES_URL: esUrl });
     await child.waitFor("the stand-in started", () => child.stderr.includes("OpenWeather API stand-in"));
     expect(child.stderr).toContain("http://127.0.0.1:8708/data/2.5/weather?q={city}&units=metric&appid={api_key}");
     let count = before;

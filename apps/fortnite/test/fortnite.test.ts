@@ -5,33 +5,26 @@ import { fileURLToPath } from "node:url";
 import { ConfigFile, logging, PumpApplication, type LogRecord } from "@pump/core";
 import { ProcessorTestCase } from "@pump/core/testing";
 import { HTTPClientSource } from "@pump/http";
-import { PumpProcess } from "@pump/app-coindesk/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { deferrals, pumpsIn } from "@pump/app-coindesk/testing";
+import { describe, expect, it } from "vitest";
 import { AddRarityPriceCoef, SamplePipeline, type PricedItem } from "../src/pipeline.ts";
 import { RECORDED, startStandIn, type StandIn } from "../src/stand-in.ts";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
 
 async function standIn(apiKey?: string): Promise<StandIn> {
   const server = await startStandIn({ apiKey });
-  cleanup.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
-function pump(args: string[]): PumpProcess {
-  const child = new PumpProcess(here, args);
-  cleanup.push(() => child.stop("SIGKILL"));
-  return child;
-}
+const pump = pumpsIn(here);
 
 function captureLogs(): LogRecord[] {
   const logs: LogRecord[] = [];
   logging.setWriter((record) => logs.push(record));
-  cleanup.push(() => logging.setWriter(undefined));
+  defer(() => logging.setWriter(undefined));
   return logs;
 }
 

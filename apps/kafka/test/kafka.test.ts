@@ -4,19 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { recordedPrices, startStandIn } from "@pump/app-coindesk/stand-in";
-import { PumpProcess } from "@pump/app-coindesk/testing";
+import { deferrals, pumpsIn } from "@pump/app-coindesk/testing";
 import type { CurrentPrice } from "@pump/app-coindesk/pipeline";
 import { ConfigFile, logging, Pipeline, PumpApplication, Sink, type Context } from "@pump/core";
 import { KafkaConnection, KafkaSink, KafkaSource, type KafkaContext } from "@pump/kafka";
 import { describeWithServer } from "@pump/test-servers/vitest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SamplePipeline } from "../src/pipeline.ts";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
+const pump = pumpsIn(here);
 
 describe("SamplePipeline", () => {
   it("is the coindesk pump with a KafkaSink on KafkaConnection, writing to the configured topic", () => {
@@ -42,7 +40,7 @@ interface TopicRecord {
  */
 async function readTopic(brokers: string, topic: string, enough: (records: TopicRecord[]) => boolean): Promise<TopicRecord[]> {
   logging.setWriter(() => {}); // the reader's own logs are not what is tested
-  cleanup.push(() => logging.setWriter(undefined));
+  defer(() => logging.setWriter(undefined));
   const conf = `[connection:KafkaConnection]\nbootstrap_servers=${brokers}\n[pipeline:Reader:KafkaSource]\ntopic=${topic}\ngroup_id=reader-${randomUUID()}\nauto_offset_reset=earliest`;
   const app = new PumpApplication({ args: [], config: ConfigFile.parse(conf, "reader.conf") });
   app.pumpService.addConnection(new KafkaConnection(app, "KafkaConnection"));
@@ -74,14 +72,13 @@ describeWithServer("the pump against Kafka", "KAFKA_BROKERS", (brokers) => {
   it("writes each price, with the yen added, as a JSON record of the topic every 5 seconds; stops on Ctrl-C with exit code 0", async () => {
     const topic = `coindesk-data-${randomUUID().slice(0, 8)}`;
     const standIn = await startStandIn();
-    cleanup.push(() => standIn.close());
+    defer(() => standIn.close());
     const dir = mkdtempSync(join(tmpdir(), "coindesk-kafka-"));
     writeFileSync(
       join(dir, "kafka.conf"),
       `[connection:KafkaConnection]\nbootstrap_servers=${brokers}\n\n[pipeline:SamplePipeline:KafkaSink]\ntopic=${topic}\n\n[pipeline:SamplePipeline:HTTPClientSource]\nurl=${standIn.url}\n`,
     );
-    const child = new PumpProcess(here, ["src/main.ts", "-c", join(dir, "kafka.conf")]);
-    cleanup.push(() => child.stop("SIGKILL"));
+    const child = pump(["src/main.ts", "-c", join(dir, "kafka.conf")]);
     await child.waitFor("two prices were asked for", () => standIn.requests >= 2);
     expect(await child.stop("SIGINT")).toBe(0); // the sink sends what it holds before the pump stops
     expect(child.stderr).not.toMatch(/ERROR/);
@@ -92,8 +89,7 @@ describeWithServer("the pump against Kafka", "KAFKA_BROKERS", (brokers) => {
 
   it("`pnpm start:offline` runs it against the Coindesk stand-in and the topic coindesk-data", async () => {
     const started = Date.now();
-    const child = new PumpProcess(here, ["src/offline.ts"], { KAFKA_BROKERS: brokers });
-    cleanup.push(() => child.stop("SIGKILL"));
+    const child = pump(["src/offline.ts"], { KAFKA_BROKERS: brokers });
     await child.waitFor("the pump started", () => /1 pipeline ready/.test(child.stderr));
     expect(child.stderr).toContain("Coindesk API stand-in (recorded answers, not the real API): http://127.0.0.1:8707/v1/bpi/currentprice.json");
     // The topic may hold records of earlier runs: this run's first one is the first recorded price, with the yen.

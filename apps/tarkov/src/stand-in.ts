@@ -5,8 +5,8 @@
 //
 //   node src/stand-in.ts [port]      serves on 127.0.0.1:8703 until Ctrl-C
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { answer, serve } from "@pump/app-coindesk/stand-in-server";
+import type { ConfigFile } from "@pump/core";
 import { query } from "./pipeline.ts";
 
 /** The recorded answer to the tutorial's query, as the bytes the API sent. */
@@ -27,50 +27,49 @@ export interface StandIn {
 /** Starts the stand-in on `host:port` (port 0: any free port). */
 export async function startStandIn({ host = "127.0.0.1", port = 0 } = {}): Promise<StandIn> {
   let answered = 0;
-  const server = createServer((request, response) => {
-    const answer = (status: number, body: Buffer | object): void => {
-      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-      response.writeHead(status, { "Content-Type": "application/json", "Content-Length": bytes.length }).end(bytes);
-    };
-    if (new URL(request.url ?? "/", "http://stand-in").pathname !== PATH) return answer(404, { errors: [{ message: "Not found" }] });
-    if (request.method !== "POST") return answer(405, { errors: [{ message: "POST a JSON body {\"query\": ...}" }] });
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      let posted: { query?: unknown };
-      try {
-        posted = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { query?: unknown };
-      } catch {
-        return answer(400, { errors: [{ message: "The body is not JSON" }] });
-      }
-      if (typeof posted.query !== "string" || squeeze(posted.query) !== squeeze(query)) {
-        return answer(200, { errors: [{ message: "The stand-in answers only the tutorial's crafts query" }], data: null });
-      }
-      answered++;
-      return answer(200, RECORDED);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
+  const server = await serve(
+    (request, response) => {
+      if (new URL(request.url ?? "/", "http://stand-in").pathname !== PATH) return answer(response, 404, { errors: [{ message: "Not found" }] });
+      if (request.method !== "POST") return answer(response, 405, { errors: [{ message: 'POST a JSON body {"query": ...}' }] });
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        let posted: { query?: unknown };
+        try {
+          posted = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { query?: unknown };
+        } catch {
+          return answer(response, 400, { errors: [{ message: "The body is not JSON" }] });
+        }
+        if (typeof posted.query !== "string" || squeeze(posted.query) !== squeeze(query)) {
+          return answer(response, 200, { errors: [{ message: "The stand-in answers only the tutorial's crafts query" }], data: null });
+        }
+        answered++;
+        return answer(response, 200, RECORDED);
+      });
+    },
+    { host, port },
+  );
   return {
-    url: `http://${address.address}:${address.port}${PATH}`,
+    url: `${server.origin}${PATH}`,
     get answered() {
       return answered;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
+}
+
+/** What `start:offline` says on stderr about the stand-in. */
+export const LABEL = "tarkov-tools GraphQL API stand-in (recorded answer, not the real API)";
+
+/** The stand-in where a pump's `.conf` file points it: on the address of [pipeline:SamplePipeline:IOHTTPSource] url. */
+export function standInFor(config: ConfigFile): Promise<StandIn> {
+  const url = new URL(config.get("pipeline:SamplePipeline:IOHTTPSource", "url") ?? "");
+  return startStandIn({ host: url.hostname, port: Number(url.port) });
 }
 
 if (import.meta.main) {
   const standIn = await startStandIn({ port: Number(process.argv[2] ?? 8703) });
-  process.stderr.write(`tarkov-tools GraphQL API stand-in (recorded answer, not the real API): ${standIn.url}\n`);
+  process.stderr.write(`${LABEL}: ${standIn.url}\n`);
   const stop = (): void => void standIn.close();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

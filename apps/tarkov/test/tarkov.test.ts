@@ -7,29 +7,22 @@ import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { ConfigFile, logging, Pipeline, PumpApplication, RunOnceTrigger, Sink, type Context, type LogRecord } from "@pump/core";
 import { ProcessorTestCase } from "@pump/core/testing";
-import { PumpProcess } from "@pump/app-coindesk/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { deferrals, pumpsIn } from "@pump/app-coindesk/testing";
+import { describe, expect, it } from "vitest";
 import { DataFrame } from "../src/data-frame.ts";
 import { FilterByStation, IOHTTPSource, query, type CraftRow, type CraftsAnswer } from "../src/pipeline.ts";
 import { RECORDED, startStandIn, type StandIn } from "../src/stand-in.ts";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
 
 async function standIn(): Promise<StandIn> {
   const server = await startStandIn();
-  cleanup.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
-function pump(args: string[]): PumpProcess {
-  const child = new PumpProcess(here, args);
-  cleanup.push(() => child.stop("SIGKILL"));
-  return child;
-}
+const pump = pumpsIn(here);
 
 const recorded = (): CraftsAnswer => JSON.parse(RECORDED.toString("utf8")) as CraftsAnswer;
 const HEADER = "station,name,output_price_item,duration,input_price_item,profit,profit_per_hour";
@@ -84,7 +77,7 @@ describe("DataFrame", () => {
 async function oneCycle(url: string): Promise<{ answers: CraftsAnswer[]; logs: LogRecord[]; warnings: number }> {
   const logs: LogRecord[] = [];
   logging.setWriter((record) => logs.push(record));
-  cleanup.push(() => logging.setWriter(undefined));
+  defer(() => logging.setWriter(undefined));
   const app = new PumpApplication({ args: [], config: ConfigFile.parse(`[pipeline:P:IOHTTPSource]\nurl=${url}`, "test.conf") });
   const pipeline = new Pipeline(app, "P");
   const answers: CraftsAnswer[] = [];
@@ -119,7 +112,7 @@ describe("IOHTTPSource", () => {
   it("reports an answer with GraphQL errors through the pipeline's error handling, and hands nothing over", async () => {
     const server = createServer((_request, response) => response.writeHead(200, { "Content-Type": "application/json" }).end('{"errors":[{"message":"Cannot query field \\"source\\" on type \\"Craft\\"."}]}'));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanup.push(() => server.close());
+    defer(() => server.close());
     const { answers, logs, warnings } = await oneCycle(`http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`);
     expect(answers).toEqual([]);
     expect(warnings).toBe(1);

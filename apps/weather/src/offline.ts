@@ -1,19 +1,7 @@
 // The pump without internet: `pnpm --filter @pump/app-weather start:offline`. Starts the local stand-in
 // of the OpenWeather API (stand-in.ts) where etc/offline.conf points the source, with its api_key, then
 // runs the pump (main.ts) with `-c etc/offline.conf`. Ctrl-C stops both.
-import { fileURLToPath } from "node:url";
-import { ConfigFile } from "@pump/core";
-import { startStandIn } from "./stand-in.ts";
+import { runOffline } from "@pump/app-coindesk/stand-in-server";
+import { LABEL, standInFor } from "./stand-in.ts";
 
-const conf = fileURLToPath(new URL("../etc/offline.conf", import.meta.url));
-const config = ConfigFile.load(conf);
-const url = new URL(config.get("pipeline:SamplePipeline:LoadSource", "url") ?? "");
-const standIn = await startStandIn({ host: url.hostname, port: Number(url.port), apiKey: config.get("pipeline:SamplePipeline:LoadSource", "api_key") });
-process.stderr.write(`OpenWeather API stand-in (recorded answers, not the real API): ${standIn.url}\n`);
-
-process.argv.splice(2, 0, "-c", conf);
-try {
-  await import("./main.ts");
-} finally {
-  await standIn.close();
-}
+await runOffline(new URL("../etc/offline.conf", import.meta.url), LABEL, standInFor, () => import("./main.ts"));

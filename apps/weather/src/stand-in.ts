@@ -6,8 +6,8 @@
 //
 //   node src/stand-in.ts [port] [api_key]      serves on 127.0.0.1:8702, key "stand-in", until Ctrl-C
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { answer, serve } from "@pump/app-coindesk/stand-in-server";
+import type { ConfigFile } from "@pump/core";
 
 const fixtures = new URL("../fixtures/weather/", import.meta.url);
 
@@ -34,41 +34,36 @@ export interface StandIn {
 /** Starts the stand-in on `host:port` (port 0: any free port) accepting the API key `apiKey`. */
 export async function startStandIn({ host = "127.0.0.1", port = 0, apiKey = "stand-in" } = {}): Promise<StandIn> {
   const asked: string[] = [];
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://stand-in");
-    const answer = (status: number, body: unknown): void => {
-      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-      response.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": bytes.length }).end(bytes);
-    };
-    if (request.method !== "GET" || url.pathname !== PATH) return answer(404, { cod: "404", message: "Internal error" });
-    const city = url.searchParams.get("q") ?? "";
-    asked.push(city);
-    if (url.searchParams.get("appid") !== apiKey) {
-      return answer(401, { cod: 401, message: "Invalid API key. Please see https://openweathermap.org/faq#error401 for more info." });
-    }
-    const recorded = RECORDED.get(city.toLowerCase());
-    if (recorded === undefined) return answer(404, { cod: "404", message: "city not found" });
-    return answer(200, recorded);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.address}:${address.port}${PATH}?q={city}&units=metric&appid={api_key}`,
-    asked,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const server = await serve(
+    (request, response) => {
+      const url = new URL(request.url ?? "/", "http://stand-in");
+      if (request.method !== "GET" || url.pathname !== PATH) return answer(response, 404, { cod: "404", message: "Internal error" });
+      const city = url.searchParams.get("q") ?? "";
+      asked.push(city);
+      if (url.searchParams.get("appid") !== apiKey) {
+        return answer(response, 401, { cod: 401, message: "Invalid API key. Please see https://openweathermap.org/faq#error401 for more info." });
+      }
+      const recorded = RECORDED.get(city.toLowerCase());
+      if (recorded === undefined) return answer(response, 404, { cod: "404", message: "city not found" });
+      return answer(response, 200, recorded);
+    },
+    { host, port },
+  );
+  return { url: `${server.origin}${PATH}?q={city}&units=metric&appid={api_key}`, asked, close: server.close };
+}
+
+/** What `start:offline` says on stderr about the stand-in. */
+export const LABEL = "OpenWeather API stand-in (recorded answers, not the real API)";
+
+/** The stand-in where a pump's `.conf` file points it: on the address of [pipeline:SamplePipeline:LoadSource] url, accepting its api_key. */
+export function standInFor(config: ConfigFile): Promise<StandIn> {
+  const url = new URL(config.get("pipeline:SamplePipeline:LoadSource", "url") ?? "");
+  return startStandIn({ host: url.hostname, port: Number(url.port), apiKey: config.get("pipeline:SamplePipeline:LoadSource", "api_key") });
 }
 
 if (import.meta.main) {
   const standIn = await startStandIn({ port: Number(process.argv[2] ?? 8702), apiKey: process.argv[3] ?? "stand-in" });
-  process.stderr.write(`OpenWeather API stand-in (recorded answers, not the real API): ${standIn.url}\n`);
+  process.stderr.write(`${LABEL}: ${standIn.url}\n`);
   const stop = (): void => void standIn.close();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

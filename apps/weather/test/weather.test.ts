@@ -3,28 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigFile, logging, Pipeline, PumpApplication, RunOnceTrigger, Sink, StdJsonToDictParser, type Context, type LogRecord } from "@pump/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LoadSource } from "../src/pipeline.ts";
 import { startStandIn, type StandIn } from "../src/stand-in.ts";
-import { PumpProcess } from "@pump/app-coindesk/testing";
+import { deferrals, pumpsIn } from "@pump/app-coindesk/testing";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
 
 async function standIn(apiKey?: string): Promise<StandIn> {
   const server = await startStandIn({ apiKey });
-  cleanup.push(() => server.close());
+  defer(() => server.close());
   return server;
 }
 
-function pump(args: string[], env?: NodeJS.ProcessEnv): PumpProcess {
-  const child = new PumpProcess(here, args, env);
-  cleanup.push(() => child.stop("SIGKILL"));
-  return child;
-}
+const pump = pumpsIn(here);
 
 type Weather = { name: string; main: { temp: number } };
 
@@ -39,7 +32,7 @@ class Collect extends Sink<Weather> {
 async function oneCycle(conf: string): Promise<{ events: [Context, Weather][]; warnings: number; logs: LogRecord[] }> {
   const logs: LogRecord[] = [];
   logging.setWriter((record) => logs.push(record));
-  cleanup.push(() => logging.setWriter(undefined));
+  defer(() => logging.setWriter(undefined));
   const app = new PumpApplication({ args: [], config: ConfigFile.parse(`[pipeline:SamplePipeline:LoadSource]\n${conf}`, "test.conf") });
   const pipeline = new Pipeline(app, "SamplePipeline");
   const sink = new Collect(app, pipeline);

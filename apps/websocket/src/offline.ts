@@ -3,7 +3,7 @@
 // the server pump on the address of the client's sink (-w), and the client pump with that file.
 // Ctrl-C stops all three.
 import { fileURLToPath } from "node:url";
-import { startStandIn } from "@pump/app-coindesk/stand-in";
+import { LABEL, startStandIn } from "@pump/app-coindesk/stand-in";
 import { ConfigFile } from "@pump/core";
 import { clientPump } from "./client.ts";
 import { listening, serverPump } from "./server.ts";
@@ -13,7 +13,7 @@ const config = ConfigFile.load(conf);
 const source = new URL(config.get("pipeline:SamplePipeline:HTTPClientTextSource", "url") ?? "");
 const sink = new URL(config.get("pipeline:SamplePipeline:HTTPClientWebSocketSink", "url") ?? "");
 const standIn = await startStandIn({ host: source.hostname, port: Number(source.port) });
-process.stderr.write(`Coindesk API stand-in (recorded answers, not the real API): ${standIn.url}\n`);
+process.stderr.write(`${LABEL}: ${standIn.url}\n`);
 
 try {
   const server = serverPump(["-w", sink.host]);

@@ -3,22 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RECORDED, recordedPrices, startStandIn } from "@pump/app-coindesk/stand-in";
-import { PumpProcess } from "@pump/app-coindesk/testing";
+import { deferrals, pumpsIn, type PumpProcess } from "@pump/app-coindesk/testing";
 import { logging, Pipeline, PumpApplication, Sink, type Context } from "@pump/core";
 import { WebSocketSource, type WebSocketContext } from "@pump/http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).toReversed()) await step();
-});
+const defer = deferrals();
 
-function pump(args: string[]): PumpProcess {
-  const child = new PumpProcess(here, args);
-  cleanup.push(() => child.stop("SIGKILL"));
-  return child;
-}
+const pump = pumpsIn(here);
 
 /** Where a pump's web server listens, from its log line. */
 async function webUrl(child: PumpProcess): Promise<string> {
@@ -29,7 +22,7 @@ async function webUrl(child: PumpProcess): Promise<string> {
 /** Opens a WebSocket (Node's own client); resolves once it is open. */
 async function connect(url: string): Promise<WebSocket> {
   const socket = new WebSocket(url);
-  cleanup.push(() => socket.close());
+  defer(() => socket.close());
   await new Promise((resolve, reject) => {
     socket.addEventListener("open", resolve, { once: true });
     socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)), { once: true });
@@ -56,10 +49,10 @@ describe("the server pump (node src/server.ts)", () => {
 describe("the client pump (node src/client.ts -c FILE)", () => {
   it("sends each Coindesk answer as a text message to the server's url", async () => {
     const standIn = await startStandIn();
-    cleanup.push(() => standIn.close());
+    defer(() => standIn.close());
     // A WebSocket server to receive: a pipeline with a WebSocketSource on its own listener (its logs kept quiet).
     logging.setWriter(() => {});
-    cleanup.push(() => logging.setWriter(undefined));
+    defer(() => logging.setWriter(undefined));
     const app = new PumpApplication({ args: [] });
     const pipeline = new Pipeline(app, "Receiver");
     const received: [string, unknown][] = [];
@@ -74,7 +67,7 @@ describe("the client pump (node src/client.ts -c FILE)", () => {
     );
     app.pumpService.addPipeline(pipeline);
     const running = app.run();
-    cleanup.push(() => {
+    defer(() => {
       app.stop();
       return running;
     });

@@ -2,7 +2,7 @@
  * Every error @pump/kafka raises, in one place, each with a stable `code`. Configuration problems
  * are core's `ConfigError` (they name the section and the key).
  */
-import { PumpError, type PumpErrorCode } from "@pump/core";
+import { PumpError } from "@pump/core";
 
 export type KafkaErrorCode =
   | "PUMP_KAFKA_CLIENT"
@@ -10,18 +10,9 @@ export type KafkaErrorCode =
   | "PUMP_KAFKA_DELIVERY"
   | "PUMP_KAFKA_TOPIC";
 
-/**
- * The base of this package's errors. (Core types `PumpError.code` as its own closed union, so the
- * Kafka codes are passed through a cast; `code` still reads as one of `KafkaErrorCode`.)
- */
+/** The base of this package's errors. */
 export class KafkaError extends PumpError {
-  constructor(code: KafkaErrorCode, message: string, options?: ErrorOptions) {
-    super(code as unknown as PumpErrorCode, message, options);
-  }
-
-  get kafkaCode(): KafkaErrorCode {
-    return this.code as unknown as KafkaErrorCode;
-  }
+  declare readonly code: KafkaErrorCode;
 }
 
 /**

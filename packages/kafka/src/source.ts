@@ -7,7 +7,11 @@ import { KafkaClientError } from "./errors.js";
 import { OffsetTracker, type Lane } from "./offsets.js";
 import { keyOf, optBool, optChoice, optCount, optString, splitList } from "./options.js";
 
-const REBALANCING = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "NOT_COORDINATOR_FOR_GROUP", "NOT_COORDINATOR"]);
+/**
+ * Broker answers that mean the member must rejoin the group. (NOT_COORDINATOR is not one of them: the
+ * coordinator moved, e.g. after a broker restart; the client finds the new one and goes on.)
+ */
+const REBALANCING = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"]);
 const STOP = Symbol("stop");
 /** Between two tries of a failed commit. */
 const COMMIT_RETRY_MS = 1000;
@@ -180,7 +184,7 @@ export class KafkaSource extends Source<Buffer | null> {
       // A fetch holds batches of several partitions, which the client hands over one after the other
       // before it rejoins a rebalancing group: leave them unread (they are fetched again) so that the
       // rebalance does not wait for all of them.
-      if (this.#rebalancing || !(await this.#beat(control)) || !(await this.#waitReady(control))) {
+      if (!(await this.#beat(control)) || !(await this.#waitReady(control))) {
         if (this.#rebalancing) await this.#beforeRejoin();
         return;
       }
@@ -238,6 +242,10 @@ export class KafkaSource extends Source<Buffer | null> {
   async #beat(control: BatchControl): Promise<boolean> {
     try {
       await control.heartbeat();
+      // Accepted: no rebalance waits for this member (any more). The client sends a heartbeat again
+      // after a failed one, so a rebalance still under way keeps failing here until it rejoined.
+      this.#rebalancing = false;
+      this.#rejoinPrepared = false;
     } catch (error) {
       if (isRebalancing(error)) this.#rebalancing = true;
       else this.log.debug("Heartbeat failed", { error });

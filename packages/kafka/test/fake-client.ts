@@ -60,6 +60,8 @@ export class FakeConsumer implements KafkaConsumerClient {
   heartbeats = 0;
   /** While set, heartbeats say the group rebalances. */
   rebalancing = false;
+  /** While set, heartbeats fail with it. */
+  heartbeatFailure: unknown;
   /** Makes `start()` fail this many times (a broker that is down). */
   startFailures = 0;
 
@@ -89,6 +91,7 @@ export class FakeConsumer implements KafkaConsumerClient {
       heartbeat: async () => {
         this.heartbeats++;
         if (this.rebalancing) throw new KafkaClientError("Heartbeat failed: The group is rebalancing", { retriable: false, type: "REBALANCE_IN_PROGRESS" });
+        if (this.heartbeatFailure !== undefined) throw this.heartbeatFailure;
       },
       resolve: () => {},
       isStale: () => this.stale.has(`${topic}:${partition}`),

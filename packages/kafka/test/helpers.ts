@@ -75,10 +75,32 @@ export async function produce(
   }
 }
 
-/** Committed offsets of a group on a topic, summed over partitions (-1, "none", counts as 0). */
+/**
+ * Committed offsets of a group on a topic, summed over partitions (-1, "none", counts as 0); -1 when
+ * the broker cannot answer yet (its group coordinator still loads after a start), so that polls go on.
+ */
 export async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const offsets = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
-  return offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  try {
+    const offsets = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+    return offsets[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } catch {
+    return -1;
+  }
+}
+
+/** The end offsets (high watermarks) of a topic, summed over partitions: where a group that read everything has committed. */
+export async function endOffsetsTotal(kafka: Kafka, topic: string): Promise<number> {
+  const offsets = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/** True once the group has committed every partition of the topic up to its end. */
+export async function committedToEnd(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  try {
+    return (await committedTotal(kafka, groupId, topic)) === (await endOffsetsTotal(kafka, topic));
+  } catch {
+    return false;
+  }
 }
 
 export interface Received {

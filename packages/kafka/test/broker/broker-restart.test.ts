@@ -1,9 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { logging, Pipeline, Processor, type Context, type LogRecord } from "@pump/core";
+import { formatRecord, logging, Pipeline, Processor, type Context, type LogRecord } from "@pump/core";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, expect, it } from "vitest";
 import { KafkaConnection, KafkaSink, KafkaSource } from "../../src/index.js";
-import { committedTotal, createApp, createTopic, kafkaService, produce, runApp, testKafka, TopicReader, unique, until } from "../helpers.js";
+import { committedTotal, committedToEnd, createApp, createTopic, kafkaService, produce, runApp, testKafka, TopicReader, unique, until } from "../helpers.js";
 
 /** Slows the stream down so the broker can be restarted while the pump works. */
 class Pace extends Processor<Buffer | null, Buffer | null> {
@@ -19,7 +19,8 @@ function copyPump(brokers: string, input: string, output: string) {
   app.pumpService.addConnection(new KafkaConnection(app, "KafkaConnection"));
   const pipeline = new Pipeline(app, "Copy");
   const source = new KafkaSource(app, pipeline, "KafkaConnection", { config: { topic: input, group_id: `${input}-g`, sleep_on_error: 1 } });
-  const sink = new KafkaSink(app, pipeline, "KafkaConnection", { config: { topic: output } });
+  // A bounded delivery timeout, so that a stop never waits minutes for a broker that is gone.
+  const sink = new KafkaSink(app, pipeline, "KafkaConnection", { config: { topic: output, "delivery.timeout.ms": 60_000 } });
   pipeline.build(source, new Pace(app, pipeline), sink);
   app.pumpService.addPipeline(pipeline);
   return { app, pipeline, source, sink };
@@ -52,9 +53,9 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
     logging.setWriter((record) => records.push(record));
     logging.setLevel("info");
     let pump: ReturnType<typeof runApp> | undefined;
+    const { app, source } = copyPump(brokers, input, output);
     try {
       down();
-      const { app, source } = copyPump(brokers, input, output);
       pump = runApp(app);
       await pump.started; // starting needs no broker
       await until(() => records.some((r) => r.message.startsWith("Cannot consume from Kafka yet")), "the source to report that it waits for the broker");
@@ -66,10 +67,15 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
     await produce(kafka, input, Array.from({ length: N }, (_, n) => ({ key: `k${n % 13}`, value: `m${n}` })));
     const reader = await new TopicReader(kafka, output).start();
     try {
-      await until(() => reader.counts().size >= N, "every record copied", 3000);
-      await until(async () => (await committedTotal(kafka, `${input}-g`, input)) === N, "the offsets committed");
+      await until(() => reader.counts().size >= N, "every record copied");
+      await until(() => committedToEnd(kafka, `${input}-g`, input), "the offsets committed", 300);
       expect(await pump.stop()).toBe(0);
       expect(reader.counts().size).toBe(N);
+    } catch (error) {
+      const lines = records.filter((r) => r.level !== "debug" && !r.message.includes("ECONNREFUSED")).slice(-60);
+      const committed = await committedTotal(kafka, `${input}-g`, input);
+      console.log(`${new Date().toISOString()} ${String(error)}; copied ${reader.counts().size} of ${N}, committed ${committed}, by the source ${JSON.stringify([...source.committed])}, ${JSON.stringify(source.stats)}; the pump's log:\n${lines.map(formatRecord).join("\n")}`);
+      throw error;
     } finally {
       await pump.stop();
       await reader.stop();
@@ -83,6 +89,9 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
     await createTopic(kafka, output, 3);
     const N = 10_000;
     await produce(kafka, input, Array.from({ length: N }, (_, n) => ({ key: `k${n % 31}`, value: `m${n}` })));
+    const records: LogRecord[] = [];
+    logging.setWriter((record) => records.push(record));
+    logging.setLevel("info");
     const { app, sink, source } = copyPump(brokers, input, output);
     const pump = runApp(app);
     try {
@@ -97,8 +106,8 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
       }
       const reader = await new TopicReader(kafka, output).start();
       try {
-        await until(() => reader.counts().size >= N, "every record copied after the restart", 3000);
-        await until(async () => (await committedTotal(kafka, `${input}-g`, input)) === N, "the offsets committed");
+        await until(() => reader.counts().size >= N, "every record copied after the restart");
+        await until(() => committedToEnd(kafka, `${input}-g`, input), "the offsets committed", 300);
         expect(await pump.stop()).toBe(0);
         const counts = reader.counts();
         const lost = Array.from({ length: N }, (_, n) => `m${n}`).filter((v) => !counts.has(v));
@@ -106,6 +115,10 @@ describeWithServer("The broker down at start, and restarted mid-stream", "KAFKA_
         expect(lost).toEqual([]);
         expect(sink.stats.retries).toBeGreaterThan(0); // the outage was met, and ridden out
         expect(sink.stats.failed).toBe(0);
+      } catch (error) {
+        const lines = records.filter((r) => r.level !== "debug").slice(-80);
+        console.log(`copied ${reader.counts().size} of ${N}; sink ${JSON.stringify(sink.stats)} buffered ${sink.buffered}; source ${JSON.stringify(source.stats)} assignment ${JSON.stringify(source.assignment)} committed ${JSON.stringify([...source.committed])}; ready ${app.pumpService.pipelines.get("Copy")?.isReady()}\n${lines.map(formatRecord).join("\n")}`);
+        throw error;
       } finally {
         await reader.stop();
       }

@@ -1,6 +1,6 @@
 import { deliveryOf, Pipeline, Sink, type Context } from "@pump/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { KAFKA_SOURCE, KafkaSource, type KafkaContext } from "../../src/index.js";
+import { KAFKA_SOURCE, KafkaClientError, KafkaSource, type KafkaContext } from "../../src/index.js";
 import { FakeKafkaConnection, type FakeConsumer } from "../fake-client.js";
 import { createApp, until } from "../helpers.js";
 
@@ -143,6 +143,20 @@ describe("KafkaSource (client stand-in)", () => {
     consumer().handlers!.onAssigned([{ topic: "in", partition: 1 }]); // rejoined
     await consumer().deliver("in", 1, [5, 6]);
     expect(sink.held).toHaveLength(4);
+  });
+
+  it("goes on after a heartbeat that failed for another reason (the coordinator moved), or once heartbeats are accepted again", async () => {
+    const { sink, consumer } = await rig();
+    consumer().heartbeatFailure = new KafkaClientError("Heartbeat failed: This is not the correct coordinator", { retriable: true, type: "NOT_COORDINATOR_FOR_GROUP" });
+    await consumer().deliver("in", 0, [0]);
+    expect(sink.held).toHaveLength(1);
+    consumer().heartbeatFailure = undefined;
+    consumer().rebalancing = true;
+    await consumer().deliver("in", 0, [1]);
+    expect(sink.held).toHaveLength(1); // held back while the group rebalances
+    consumer().rebalancing = false; // the member did not have to rejoin after all: heartbeats pass again
+    await consumer().deliver("in", 0, [1]);
+    expect(sink.held).toHaveLength(2);
   });
 
   it("waits for the broker at start: a consumer that cannot start is created again", async () => {

@@ -70,8 +70,10 @@ start() {
     local jh; jh=$(java_home "$(need_java)") || { apt_install openjdk-17-jdk-headless; jh=$(java_home "$(need_java)"); }
     rm -f "$PIDF"
     say "elasticsearch $ES_VERSION starting on $jh"
-    # -d daemonizes; the launcher returns once the node has started (or failed)
-    if ! (cd "$BASE" && as_es env ES_JAVA_HOME="$jh" ES_TMPDIR="$BASE/tmp" \
+    # -d daemonizes; the launcher returns once the node has started (or failed). setsid gives the node a
+    # session of its own: a test that restarts it must not leave it in the test runner's process group,
+    # whose end would take the node down with it.
+    if ! (cd "$BASE" && as_es setsid -w env ES_JAVA_HOME="$jh" ES_TMPDIR="$BASE/tmp" \
           ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${ES_EXTRA_JAVA_OPTS:-}" \
           "$ES_HOME/bin/elasticsearch" -d -p "$PIDF" >"$BASE/launch.log" 2>&1 </dev/null); then
       say "elasticsearch failed to start:" >&2; tail -40 "$BASE/launch.log" >&2; return 1

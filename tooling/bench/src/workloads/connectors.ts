@@ -1,27 +1,14 @@
-// Connector workloads: one per connector package, each measured against its real server (started
-// with tooling/servers/servers.sh). A workload names the variable that locates its server in
-// `requires`; while that variable is unset the harness skips it with a message saying so.
+// Connector workloads: one file per connector package in connectors/, each measured against its real
+// server (started with tooling/servers/servers.sh). A workload names the variable that locates its
+// server in `requires`; while that variable is unset the harness skips it with a message saying so.
 //
-// To add one: write `run(variant, params)` for "baseline" (the server's own client in a plain loop)
-// and "pump" (the connector's source or sink in a pipeline), add @pump/<connector> to this
-// package's dependencies, drop `todo` and judge the ratio.
+// A workload's `run(variant, params)` has a "baseline" (the server's own client in a plain loop) and
+// a "pump" variant (the connector's source or sink in a pipeline); the target is ≥ 0.85× the baseline.
 import type { Workload } from "../workload.ts";
+import { amqpConsume, amqpPublish } from "./connectors/amqp.ts";
+import { elasticsearch } from "./connectors/elasticsearch.ts";
+import { influxdb } from "./connectors/influxdb.ts";
+import { kafka } from "./connectors/kafka.ts";
+import { mysql } from "./connectors/mysql.ts";
 
-function planned(id: string, title: string, requires: string): Workload {
-  return {
-    id,
-    title,
-    description: `${title}: the connector against its server (${requires}). Not written yet.`,
-    requires,
-    todo: "no workload written yet for this connector (issue 10, part 5)",
-    variants: ["baseline", "pump"],
-    baseline: "baseline",
-    events: 1_000_000,
-    run: () => Promise.reject(new Error(`${id} has no workload yet`)),
-  };
-}
-
-export const connectorWorkloads: Workload[] = [
-  planned("kafka", "Kafka produce → consume", "KAFKA_BROKERS"),
-  planned("elasticsearch", "Elasticsearch bulk sink", "ES_URL"),
-];
+export const connectorWorkloads: Workload[] = [kafka, elasticsearch, amqpPublish, amqpConsume, mysql, influxdb];

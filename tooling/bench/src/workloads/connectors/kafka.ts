@@ -1,0 +1,3 @@
+import { planned } from "./planned.ts";
+
+export const kafka = planned("kafka", "Kafka → pump → Kafka", "KAFKA_BROKERS");

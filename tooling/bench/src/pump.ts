@@ -1,6 +1,7 @@
 // Pump-side helpers the workloads share: an application that reads no command line, a counting
-// sink, and a way to run a set of pipelines until a condition says the work is done.
-import { PumpApplication, Sink, logging, type Context, type Pipeline } from "@pump/core";
+// sink, deliveries that count their settlements, and a way to run a set of pipelines until a
+// condition says the work is done.
+import { Delivery, DELIVERY, PumpApplication, Sink, logging, type Context, type Pipeline } from "@pump/core";
 
 export function createApp(): PumpApplication {
   logging.setLevel("warn");
@@ -22,6 +23,23 @@ export class CountSink extends Sink<{ n: number }> {
 export function signal(): { promise: Promise<void>; resolve: () => void } {
   const { promise, resolve } = Promise.withResolvers<void>();
   return { promise, resolve: () => resolve() };
+}
+
+/** Deliveries that count their settlements; `allSettled` resolves when `total` have. */
+export function tracker(total: number): { track: (i: number) => Context; settled: () => number; failed: () => number; allSettled: Promise<void> } {
+  let settled = 0;
+  let failed = 0;
+  const all = signal();
+  const onSettle = (_d: Delivery<number>, error: unknown): void => {
+    if (error !== undefined) failed++;
+    if (++settled === total) all.resolve();
+  };
+  return {
+    track: (i) => ({ [DELIVERY]: new Delivery<number>(onSettle, i) }),
+    settled: () => settled,
+    failed: () => failed,
+    allSettled: all.promise,
+  };
 }
 
 /**

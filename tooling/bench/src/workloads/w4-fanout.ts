@@ -2,28 +2,11 @@
 // a Delivery in every event's context shows what tracking costs; the full variant tees every event
 // into two more pipelines (one TeeSource bound from the consumer side, one InternalSource bound from
 // the tee) with delivery tracking on, and finishes when every delivery settled.
-import { Delivery, DELIVERY, InternalSource, Pipeline, TeeProcessor, TeeSource, type Context } from "@pump/core";
-import { CountSink, createApp, runPipelines, signal } from "../pump.ts";
+import { InternalSource, Pipeline, TeeProcessor, TeeSource } from "@pump/core";
+import { CountSink, createApp, runPipelines, signal, tracker } from "../pump.ts";
 import type { Row, RunOutput, Verdict, Workload } from "../workload.ts";
 import { Dec, Double, Inc, KeepAll, Mask, TinySource, type Tiny } from "./tiny.ts";
 import { tinyPipeline } from "./w2-generator.ts";
-
-/** Deliveries that count their settlements; `allSettled` resolves when `total` have. */
-function tracker(total: number): { track: (i: number) => Context; settled: () => number; failed: () => number; allSettled: Promise<void> } {
-  let settled = 0;
-  let failed = 0;
-  const all = signal();
-  const onSettle = (_d: Delivery<number>, error: unknown): void => {
-    if (error !== undefined) failed++;
-    if (++settled === total) all.resolve();
-  };
-  return {
-    track: (i) => ({ [DELIVERY]: new Delivery<number>(onSettle, i) }),
-    settled: () => settled,
-    failed: () => failed,
-    allSettled: all.promise,
-  };
-}
 
 async function plain(total: number): Promise<RunOutput> {
   const { sink } = await tinyPipeline(total);

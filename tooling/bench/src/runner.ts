@@ -36,7 +36,17 @@ export async function prepare(workload: Workload): Promise<Prepared> {
   const dir = await mkdtemp(join(scratchRoot(), `pump-bench-${workload.id}-`));
   const events = scaled(workload.events);
   const extra = workload.prepare === undefined ? {} : await workload.prepare(events, dir);
-  return { params: { events, ...extra }, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const params = { events, ...extra };
+  return {
+    params,
+    cleanup: async () => {
+      try {
+        await workload.cleanup?.(params);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 /** Runs one variant once in a fresh `node`; `nodeArgs` go before the script (e.g. --cpu-prof). */

@@ -86,6 +86,8 @@ export interface Workload {
   events: number;
   /** Runs once in the parent before any child (generates input files...). */
   prepare?: (events: number, dir: string) => Promise<Params>;
+  /** Runs once in the parent after the last run (removes what `prepare()` made on a server). */
+  cleanup?: (params: Params) => Promise<void>;
   /** Runs one variant in a child process; the clock runs around it. */
   run: (variant: string, params: Params) => Promise<RunOutput>;
   /** The target of a non-baseline variant, judged on its row (ratio already computed). */

@@ -64,6 +64,43 @@ describe("CommitWindow", () => {
     expect(() => w.add(5)).toThrow(RangeError);
     w.settle(5);
     expect(() => w.settle(5)).toThrow(/not open/);
+    for (const p of [7, 9, 11]) w.add(p);
+    expect(() => w.settle(8)).toThrow(/not open/);
+    w.settle(9);
+    expect(() => w.settle(9)).toThrow(/not open/);
+  });
+
+  it("keeps the commit point right over long runs with gaps in positions and settlements", () => {
+    const w = new CommitWindow();
+    const positions: number[] = [];
+    for (let i = 0; i < 5000; i++) positions.push(i * 3 + (i % 7 === 0 ? 1 : 0));
+    for (const p of positions) w.add(p);
+    // settle in chunks of 100, each chunk backwards: the point moves only when a chunk's first settles
+    const moves: number[] = [];
+    for (let c = 0; c < positions.length; c += 100) {
+      for (let i = c + 99; i >= c; i--) {
+        const moved = w.settle(positions[i]!);
+        if (moved !== undefined) moves.push(moved);
+      }
+      expect(w.committed).toBe(positions[c + 99]);
+      expect(w.size).toBe(positions.length - c - 100);
+    }
+    expect(moves).toEqual(positions.filter((_, i) => i % 100 === 99));
+    expect(() => w.settle(positions[0]!)).toThrow(/not open/);
+  });
+
+  it("after clear() takes later positions only, and keeps its commit point", () => {
+    const w = new CommitWindow();
+    for (const p of [1, 2, 3]) w.add(p);
+    w.settle(1);
+    w.settle(3);
+    w.clear();
+    expect(w.size).toBe(0);
+    expect(w.committed).toBe(1);
+    expect(() => w.settle(2)).toThrow(/not open/);
+    expect(() => w.add(3)).toThrow(RangeError);
+    w.add(4);
+    expect(w.settle(4)).toBe(4);
   });
 });
 

@@ -14,6 +14,8 @@
 import { CommitWindow, Delivery } from "@pump/core";
 import type { TopicPartition } from "./client.js";
 
+const key = (topic: string, partition: number): string => `${partition}:${topic}`;
+
 /**
  * reading: takes records. rewinding: a delivery failed, waits for the rest to settle. rewound: replaced
  * by a fresh lane that reads again from its commit point. dropped: forgotten by a rebalance or a
@@ -24,6 +26,8 @@ export type LaneState = "reading" | "rewinding" | "rewound" | "dropped";
 export class Lane implements TopicPartition {
   readonly topic: string;
   readonly partition: number;
+  /** `partition:topic`: the partition's key in maps (made once, not per record). */
+  readonly key: string;
   readonly window = new CommitWindow();
   state: LaneState = "reading";
   /** The first offset handed over in this lane. */
@@ -38,6 +42,7 @@ export class Lane implements TopicPartition {
   constructor(topic: string, partition: number) {
     this.topic = topic;
     this.partition = partition;
+    this.key = key(topic, partition);
   }
 
   /** Where reading must start again so that nothing unsettled is skipped. */
@@ -80,8 +85,6 @@ export interface TrackerStats {
   resets: number;
 }
 
-const key = (topic: string, partition: number): string => `${partition}:${topic}`;
-
 export class OffsetTracker {
   readonly #lanes = new Map<string, Lane>();
   readonly #host: LaneHost;
@@ -106,7 +109,7 @@ export class OffsetTracker {
 
   /** True while `lane` is the partition's live lane and takes records. */
   accepts(lane: Lane): boolean {
-    return lane.state === "reading" && this.#lanes.get(key(lane.topic, lane.partition)) === lane;
+    return lane.state === "reading" && this.#lanes.get(lane.key) === lane;
   }
 
   /** Hands `offset` over: the returned delivery must travel with the record's event. */
@@ -163,7 +166,7 @@ export class OffsetTracker {
 
   #rewind(lane: Lane): void {
     lane.state = "rewound";
-    this.#lanes.delete(key(lane.topic, lane.partition));
+    this.#lanes.delete(lane.key);
     this.stats.rewinds++;
     this.#host.rewind(lane, lane.resumeAt);
   }

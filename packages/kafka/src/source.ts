@@ -289,10 +289,14 @@ export class KafkaSource extends Source<Buffer | null> {
 
   // ---- commits ------------------------------------------------------------------------------
 
+  /** Called for each record whose settlement moved its partition's commit point: allocates only for a partition's first. */
   #commit(lane: Lane, offset: number): void {
-    const k = tpKey(lane);
-    const queued = this.#commits.get(k);
-    if (queued === undefined || queued.offset < offset || queued.lane !== lane) this.#commits.set(k, { topic: lane.topic, partition: lane.partition, offset, lane });
+    const queued = this.#commits.get(lane.key);
+    if (queued !== undefined && queued.lane === lane) {
+      if (queued.offset < offset) queued.offset = offset;
+    } else {
+      this.#commits.set(lane.key, { topic: lane.topic, partition: lane.partition, offset, lane });
+    }
     void this.#flushCommits();
   }
 

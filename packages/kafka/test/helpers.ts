@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
 import kafkajs from "kafkajs";
 import type { Admin, IHeaders, Kafka } from "kafkajs";
+import { PumpProcess as ChildPump } from "@pump/test-servers/process";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -167,44 +168,10 @@ export class CollectSink<T = unknown> extends Sink<T> {
   }
 }
 
-/** A child process running a fixture pump (`node <fixture>.ts`), its stdout lines kept. */
-export class PumpProcess {
-  readonly child: ChildProcess;
-  readonly lines: string[] = [];
-  readonly exited: Promise<number | null>;
-  #stderr = "";
-
-  /** `script`: a file of test/fixtures, or an absolute path; `args` follow it on the command line. */
+/** A fixture pump run as a child process: `script` is a file of test/fixtures, or an absolute path. */
+export class PumpProcess extends ChildPump {
   constructor(script: string, env: Record<string, string>, args: string[] = []) {
-    this.child = spawn(process.execPath, [script.startsWith("/") ? script : FIXTURES + script, ...args], {
-      env: { ...process.env, ...env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let pending = "";
-    this.child.stdout!.on("data", (chunk: Buffer) => {
-      pending += chunk.toString();
-      const parts = pending.split("\n");
-      pending = parts.pop()!;
-      this.lines.push(...parts);
-    });
-    this.child.stderr!.on("data", (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString()).slice(-20_000);
-    });
-    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve(signal === null ? code : null)));
-  }
-
-  /** The last stderr output (for failure messages). */
-  get stderr(): string {
-    return this.#stderr;
-  }
-
-  last(prefix: string): string | undefined {
-    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i]!.startsWith(prefix)) return this.lines[i]!.slice(prefix.length).trim();
-    return undefined;
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    super(script.startsWith("/") ? script : FIXTURES + script, { ...env, KAFKAJS_NO_PARTITIONER_WARNING: "1" }, args);
   }
 }
 

@@ -1,0 +1,17 @@
+import type { ChildProcess } from "node:child_process";
+
+/** A child process running a pump script (`node <script> ...args`), its stdout lines kept. */
+export declare class PumpProcess {
+  /** `script`: an absolute path; `env` goes over the test's own environment. */
+  constructor(script: string, env: Record<string, string>, args?: string[]);
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  /** The exit code, or null when a signal ended it. */
+  readonly exited: Promise<number | null>;
+  /** The last 20 000 characters of stderr (for failure messages). */
+  readonly stderr: string;
+  /** The rest of the last stdout line that starts with `prefix`. */
+  last(prefix: string): string | undefined;
+  /** Sends `signal` unless it has exited. */
+  kill(signal: NodeJS.Signals): void;
+}

@@ -5,7 +5,6 @@
 // with `producer.send`s of at most the sink's `batch.num.messages` records per fetched batch, one
 // at a time as the sink sends, and kafkajs' commit after each batch. Pump: KafkaSource →
 // KafkaSink over one KafkaConnection, their defaults. Both read the output topic back afterwards.
-import { crc32 } from "node:zlib";
 import { Pipeline } from "@pump/core";
 import { KafkaConnection, KafkaSink, KafkaSource } from "@pump/kafka";
 import kafkajs from "kafkajs";
@@ -15,6 +14,7 @@ import { Prng } from "../../prng.ts";
 import { createApp, runPipelines, signal } from "../../pump.ts";
 import type { Params, Row, RunOutput, Verdict, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
+import { Checksum } from "./checksum.ts";
 
 const { Kafka: KafkaClient, Partitioners, logLevel } = kafkajs;
 
@@ -50,21 +50,6 @@ async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): P
     return await work(admin);
   } finally {
     await admin.disconnect();
-  }
-}
-
-/** Order-independent: the record count and the sum of the values' CRC-32s. */
-class Checksum {
-  count = 0;
-  sum = 0;
-
-  add(value: Buffer | null): void {
-    this.count++;
-    if (value !== null) this.sum = (this.sum + crc32(value)) % Number.MAX_SAFE_INTEGER;
-  }
-
-  toString(): string {
-    return `${this.count}/${this.sum}`;
   }
 }
 

@@ -1,8 +1,9 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { PumpProcess } from "@pump/test-servers/process";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, expect, it } from "vitest";
-import { Broker, unique, until } from "../helpers.js";
+import { Broker, freePort, TcpProxy, unique, until } from "../helpers.js";
 
 const COPY_PUMP = fileURLToPath(new URL("../fixtures/copy-pump.ts", import.meta.url));
 
@@ -38,13 +39,23 @@ describeWithServer("An AMQP pump killed with SIGKILL mid-stream and started agai
     const N = 20_000;
     for (let n = 0; n < N; n += 2000) await broker.publish(input, Array.from({ length: 2000 }, (_, k) => `m${n + k}`));
     expect(await broker.count(input)).toBe(N);
-    const env = { AMQP_URL: url, IN_QUEUE: input, OUT_QUEUE: output, PACE_EVERY: "20", PACE_MS: "10" };
+    // A confirm window (100) below the prefetch (1000): events wait in the sink for their turn to be published.
+    const env = { AMQP_URL: url, IN_QUEUE: input, OUT_QUEUE: output, PACE_EVERY: "20", PACE_MS: "10", MAX_UNCONFIRMED: "100" };
+    // The first pump talks to the broker through a proxy that can stop passing the broker's side.
+    const target = new URL(url);
+    const proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5672) });
+    await proxy.open();
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
     const pumps: PumpProcess[] = [];
     try {
-      const first = new PumpProcess(COPY_PUMP, { ...env, TAG: "first" });
+      const first = new PumpProcess(COPY_PUMP, { ...env, AMQP_URL: viaProxy.toString(), TAG: "first" });
       pumps.push(first);
       await until(async () => (await collect(output)) >= N / 4, "a quarter of the messages copied");
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 500)); // anywhere in a batch
+      // Killed while its sink holds events: confirms stop arriving (what the pump sends still goes through),
+      // so the sink's window fills up and the events behind it wait unpublished; none may have been acknowledged.
+      proxy.hold();
+      await delay(300 + Math.random() * 300);
       first.kill("SIGKILL");
       expect(await first.exited, first.stderr).toBeNull(); // killed, not exited
       const copiedBeforeKill = await collect(output);
@@ -73,6 +84,7 @@ describeWithServer("An AMQP pump killed with SIGKILL mid-stream and started agai
       expect(await broker.count(input)).toBe(0);
     } finally {
       for (const p of pumps) p.kill("SIGKILL");
+      await proxy.close();
     }
   });
 });

@@ -9,6 +9,6 @@ import { amqpConsume, amqpPublish } from "./connectors/amqp.ts";
 import { elasticsearch } from "./connectors/elasticsearch.ts";
 import { influxdb } from "./connectors/influxdb.ts";
 import { kafka } from "./connectors/kafka.ts";
-import { mysql } from "./connectors/mysql.ts";
+import { mysqlWorkload } from "./connectors/mysql.ts";
 
-export const connectorWorkloads: Workload[] = [kafka, elasticsearch, amqpPublish, amqpConsume, mysql, influxdb];
+export const connectorWorkloads: Workload[] = [kafka, elasticsearch, amqpPublish, amqpConsume, mysqlWorkload, influxdb];

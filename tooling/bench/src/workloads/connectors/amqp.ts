@@ -12,18 +12,19 @@
 // message. Pump = AMQPSource (its defaults: the same prefetch, an ack per message once settled) → a
 // sink checksumming the bodies; done when every message was acknowledged.
 import { once } from "node:events";
-import { Pipeline, Sink, Source, type Context } from "@pump/core";
+import { Pipeline, Sink, type Context } from "@pump/core";
 import { AMQPConnection, AMQPSink, AMQPSource } from "@pump/amqp";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
 import { createApp, runPipelines, signal, tracker } from "../../pump.ts";
-import type { Row, RunOutput, Verdict, Workload } from "../../workload.ts";
+import type { RunOutput, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
 import { Checksum } from "./checksum.ts";
+import { BATCH, SeededSource } from "./seeded-source.ts";
+import { judgeAgainstClient } from "./target.ts";
 
 const PREFIX = "pump-bench-amqp";
-const BATCH = 1024;
 /** The sink's confirm window: the baseline keeps as many publishes unconfirmed at most. */
 const MAX_UNCONFIRMED = Number(AMQPSink.ConfigDefaults.max_unconfirmed);
 /** The source's prefetch: the baseline's consumer asks for as many. */
@@ -161,26 +162,6 @@ async function publishBaseline(p: AMQPParams): Promise<RunOutput> {
   return { events: confirmed, bytes: p.bytes, extra: { nacked, queue }, after: readBack(model, p, queue) };
 }
 
-/** Makes the seeded bodies in batches of 1024, each event with a tracked delivery. */
-class BodySource extends Source<Buffer> {
-  total = 0;
-  contexts: (index: number) => Context = () => ({});
-
-  async main(): Promise<void> {
-    const made = bodies(this.total);
-    for (let i = 0; i < this.total; i += BATCH) {
-      const count = Math.min(BATCH, this.total - i);
-      const batch: Buffer[] = [];
-      const contexts: Context[] = [];
-      for (let k = 0; k < count; k++) {
-        batch.push(made.next().value as Buffer);
-        contexts.push(this.contexts(i + k));
-      }
-      await this.processBatch(batch, contexts);
-    }
-  }
-}
-
 async function publishPump(p: AMQPParams): Promise<RunOutput> {
   const model = await connect(p.url);
   const queue = `${PREFIX}-publish-pump-${process.pid}`;
@@ -189,9 +170,10 @@ async function publishPump(p: AMQPParams): Promise<RunOutput> {
   const connection = new AMQPConnection(app, "AMQPConnection", { config: { url: p.url } });
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "Publish");
-  const source = new BodySource(app, pipeline);
+  const source = new SeededSource<Buffer>(app, pipeline);
   const sink = new AMQPSink(app, pipeline, connection, { config: { exchange: "", routing_key: queue } });
   const t = tracker(p.events);
+  source.events = bodies(p.events);
   source.total = p.events;
   source.contexts = t.track;
   pipeline.build(source, sink);
@@ -281,11 +263,6 @@ async function consumePump(p: AMQPParams): Promise<RunOutput> {
   };
 }
 
-const judge = (row: Row): Verdict => {
-  const fast = row.ratio !== null && row.ratio >= 0.85;
-  return { target: "≥0.85×", pass: fast, notes: fast ? [] : [`ratio ${row.ratio?.toFixed(2)} < 0.85`] };
-};
-
 const DEFAULT_EVENTS = 100_000;
 
 export const amqpPublish: Workload = {
@@ -299,7 +276,7 @@ export const amqpPublish: Workload = {
   events: DEFAULT_EVENTS,
   prepare: async (events) => ({ url: amqpUrl(), ...(await describeInput(events)) }),
   run: (variant, params) => (variant === "baseline" ? publishBaseline(params as unknown as AMQPParams) : publishPump(params as unknown as AMQPParams)),
-  judge,
+  judge: judgeAgainstClient,
 };
 
 export const amqpConsume: Workload = {
@@ -333,5 +310,5 @@ export const amqpConsume: Workload = {
     }
   },
   run: (variant, params) => (variant === "baseline" ? consumeBaseline(params as unknown as AMQPParams) : consumePump(params as unknown as AMQPParams)),
-  judge,
+  judge: judgeAgainstClient,
 };

@@ -6,18 +6,18 @@
 // 4 at a time. After the clock stopped, both read back the index's count and the sum of `id`
 // (= `_id`), and drop the index.
 import { Client } from "@elastic/elasticsearch";
-import { Pipeline, Source, type Context } from "@pump/core";
+import { Pipeline } from "@pump/core";
 import { ElasticSearchConnection, ElasticSearchSink } from "@pump/elasticsearch";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
 import { createApp, runPipelines, signal, tracker } from "../../pump.ts";
 import type { Params, Row, RunOutput, Verdict, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
+import { SeededSource } from "./seeded-source.ts";
 
 type Doc = ReturnType<typeof makeRecord>;
 
 const INDEX_PREFIX = "pump-bench-es-";
-const BATCH = 1024;
 /**
  * Bulk bytes and requests in flight, the same for both. Not the connection's 12 MiB default: four
  * 12 MiB bulks at once exceed the indexing pressure limit of the rig's 512 MiB-heap node (10% of the
@@ -83,6 +83,14 @@ function* documents(total: number): Generator<Doc> {
   for (let i = 0; i < total; i++) yield makeRecord(prng, i);
 }
 
+/** The documents with their `_id`, as the sink takes them. */
+function* identified(total: number): Generator<Doc> {
+  for (const doc of documents(total)) {
+    doc._id = String(doc.id);
+    yield doc;
+  }
+}
+
 /** The helper takes an async iterator (it awaits each document anyway). */
 async function* asyncDocuments(total: number): AsyncGenerator<Doc> {
   yield* documents(total);
@@ -109,30 +117,6 @@ async function baseline(params: Params): Promise<RunOutput> {
   };
 }
 
-/** Makes the seeded documents, `_id` set, in batches of 1024, each event with a tracked delivery. */
-class DocumentSource extends Source<Doc> {
-  total = 0;
-  contexts: (index: number) => Context = () => ({});
-  done: () => void = () => {};
-
-  async main(): Promise<void> {
-    const docs = documents(this.total);
-    for (let i = 0; i < this.total; i += BATCH) {
-      const count = Math.min(BATCH, this.total - i);
-      const batch: Doc[] = [];
-      const contexts: Context[] = [];
-      for (let k = 0; k < count; k++) {
-        const doc = docs.next().value as Doc;
-        doc._id = String(doc.id);
-        batch.push(doc);
-        contexts.push(this.contexts(i + k));
-      }
-      await this.processBatch(batch, contexts);
-    }
-    this.done();
-  }
-}
-
 async function pump(params: Params): Promise<RunOutput> {
   const total = params.events as number;
   const client = new Client({ node: url() });
@@ -141,9 +125,10 @@ async function pump(params: Params): Promise<RunOutput> {
   const connection = new ElasticSearchConnection(app, "ESConnection", { config: { url: url(), bulk_out_max_size: BULK_BYTES, loader_per_url: CONCURRENCY } });
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "Bench");
-  const source = new DocumentSource(app, pipeline);
+  const source = new SeededSource<Doc>(app, pipeline);
   const sink = new ElasticSearchSink(app, pipeline, connection, { config: { index, data_feeder: "index" } });
   const t = tracker(total);
+  source.events = identified(total);
   source.total = total;
   const produced = signal();
   source.contexts = t.track;

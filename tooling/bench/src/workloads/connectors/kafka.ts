@@ -12,7 +12,8 @@ import type { Admin, Kafka, Message } from "kafkajs";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
 import { createApp, runPipelines, signal } from "../../pump.ts";
-import type { Params, Row, RunOutput, Verdict, Workload } from "../../workload.ts";
+import type { Params, RunOutput, Workload } from "../../workload.ts";
+import { judgeAgainstClient } from "./target.ts";
 import { makeRecord } from "../ndjson.ts";
 import { Checksum } from "./checksum.ts";
 
@@ -220,5 +221,5 @@ export const kafka: Workload = {
   prepare: (events) => prepare(events),
   run: (variant, params) => (variant === "baseline" ? baseline(params as unknown as KafkaParams) : pump(params as unknown as KafkaParams)),
   cleanup: async (params) => deleteTopics(client((params as unknown as KafkaParams).brokers, `${PREFIX}-cleanup`), (t) => t === params.input),
-  judge: (row: Row): Verdict => ({ target: "≥0.85×", pass: row.ratio !== null && row.ratio >= 0.85 }),
+  judge: judgeAgainstClient,
 };

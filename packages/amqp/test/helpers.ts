@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+
+export { freePort, TcpProxy } from "@pump/core/testing";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -161,69 +162,3 @@ export async function rabbitmq(verb: "restart" | "up" | "status"): Promise<strin
   return `${stdout}${stderr}`;
 }
 
-/** A free TCP port on 127.0.0.1 (nothing listens on it when this returns). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A TCP proxy to the real server on a port that refuses connections until `open()`: "the server is down at start, and comes up". */
-export class TcpProxy {
-  readonly port: number;
-  readonly #target: { host: string; port: number };
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  readonly #pairs = new Map<Socket, Socket>();
-  #holding = false;
-
-  constructor(port: number, target: { host: string; port: number }) {
-    this.port = port;
-    this.#target = target;
-  }
-
-  /** Stops passing what the server sends (the client's requests still go through), until the connections are cut. */
-  hold(): void {
-    this.#holding = true;
-    for (const [upstream, client] of this.#pairs) {
-      upstream.unpipe(client);
-      upstream.pause();
-    }
-  }
-
-  /** Cuts the connections open now; new ones are accepted (and passed both ways) as before. */
-  cut(): void {
-    this.#holding = false;
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target.port, this.#target.host);
-      this.#sockets.add(client).add(upstream);
-      this.#pairs.set(upstream, client);
-      client.pipe(upstream);
-      if (!this.#holding) upstream.pipe(client);
-      const end = (): void => {
-        client.destroy();
-        upstream.destroy();
-        this.#sockets.delete(client);
-        this.#sockets.delete(upstream);
-        this.#pairs.delete(upstream);
-      };
-      client.on("error", end).on("close", end);
-      upstream.on("error", end).on("close", end);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.#server = server;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
-  }
-}

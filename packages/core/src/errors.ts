@@ -19,6 +19,7 @@ export type PumpErrorCode =
   | "PUMP_QUEUE_FULL"
   | "PUMP_ROUTING"
   | "PUMP_PARSE"
+  | "PUMP_CONFORMANCE_BREACH"
   // connector packages define codes of their own
   | (string & {});
 
@@ -166,5 +167,12 @@ export class ParseError extends PumpError {
     super("PUMP_PARSE", `'${component}': ${problem}`, options);
     this.component = component;
     this.position = options?.position;
+  }
+}
+
+/** A component under the conformance kit (`@pump/core/testing`) broke the contract every connector keeps. */
+export class ConformanceBreach extends PumpError {
+  constructor(component: string, message: string) {
+    super("PUMP_CONFORMANCE_BREACH", `${component}: ${message}`);
   }
 }

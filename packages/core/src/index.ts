@@ -63,6 +63,7 @@ export {
   QueueFullError,
   RoutingError,
   ParseError,
+  ConformanceBreach,
   type PumpErrorCode,
   type ConfigLocation,
 } from "./errors.js";

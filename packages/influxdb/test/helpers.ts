@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { ConfigFile, DELIVERY, Delivery, PumpApplication, Source, type Context } from "@pump/core";
+
+export { freePort, TcpProxy } from "@pump/core/testing";
 
 /** An application that reads no command line, with a configuration given as text. */
 export function createApp(conf = ""): PumpApplication {
@@ -99,63 +100,3 @@ export function settlements(): { settled: Map<number, unknown>; context: (token:
   };
 }
 
-/** A free TCP port on 127.0.0.1 (nothing listens on it when this returns). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A TCP proxy to the real server on a port that refuses connections until `open()`: "the server is down at start, and comes up". */
-export class TcpProxy {
-  readonly port: number;
-  readonly #target: { host: string; port: number };
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-
-  constructor(port: number, target: { host: string; port: number }) {
-    this.port = port;
-    this.#target = target;
-  }
-
-  /** `url` with its port pointed at the proxy. */
-  static async to(url: string): Promise<{ proxy: TcpProxy; url: string }> {
-    const target = new URL(url);
-    const proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 8086) });
-    const via = new URL(url);
-    via.port = String(proxy.port);
-    return { proxy, url: via.toString() };
-  }
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target.port, this.#target.host);
-      this.#sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const end = (): void => {
-        client.destroy();
-        upstream.destroy();
-        this.#sockets.delete(client);
-        this.#sockets.delete(upstream);
-      };
-      client.on("error", end).on("close", end);
-      upstream.on("error", end).on("close", end);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.#server = server;
-  }
-
-  /** Cuts the connections open now; the port keeps accepting new ones. */
-  cut(): void {
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
-  }
-}

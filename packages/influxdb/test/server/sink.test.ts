@@ -161,7 +161,7 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
 
   it("a server refusing connections at start: events wait and are retried, confirmed only once written", async () => {
     const m = measurement("late");
-    const { proxy, url: viaProxy } = await TcpProxy.to(url);
+    const { proxy, url: viaProxy } = await TcpProxy.to(url, 8086);
     const { feed, sink, run } = pump({ flush_interval: 0.05, retry_delay: 0.05, retry_delay_max: 0.2 }, { at: viaProxy });
     const { settled, context } = settlements();
     try {

@@ -198,7 +198,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
 
   it("a server refusing connections at start: rows wait (the pipeline throttled once the buffer is full) and are written once it is reachable", async () => {
     await db.query("CREATE TABLE late (id INT PRIMARY KEY)");
-    const { proxy, url } = await TcpProxy.to(db.url);
+    const { proxy, url } = await TcpProxy.to(db.url, 3306);
     const app = createApp(`[connection:MySQLConnection]\nurl=${url}\nreconnect_delay=0.05\n`);
     app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const pipeline = new Pipeline(app, "Late");

@@ -81,7 +81,7 @@ describeWithServer("MySQLSource against MariaDB", "MYSQL_URL", (serverUrl) => {
 
   it("a server refusing connections when the cycle begins is waited for; the rows flow once it is reachable (MySQLSource → MySQLSink)", async () => {
     await db.query("CREATE TABLE copies (id INT PRIMARY KEY, name VARCHAR(20))");
-    const { proxy, url } = await TcpProxy.to(db.url);
+    const { proxy, url } = await TcpProxy.to(db.url, 3306);
     const app = createApp(conf(url));
     const connection = app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const pipeline = new Pipeline(app, "Copy");

@@ -6,4 +6,6 @@ export { TcpProxy, freePort } from "./tcp-proxy.js";
 export { until } from "./until.js";
 export type { ConformanceCase } from "./conformance/case.js";
 export { sinkConformance, type SinkSubject, type SinkTarget } from "./conformance/sink.js";
+export { sourceConformance, type SourceSubject, type SourceTarget } from "./conformance/source.js";
 export { MemoryServer, MemorySink } from "./conformance/memory-server.js";
+export { MemoryQueue, MemoryQueueSession, MemoryQueueSource } from "./conformance/memory-queue.js";

@@ -56,3 +56,16 @@ export async function runPipelines(app: PumpApplication, pipelines: Pipeline[], 
   await Promise.race([done, failed.promise]);
   await app.pumpService.finalize();
 }
+
+/** `runPipelines` until `condition` holds (checked every 5 ms): for runs whose end a counter says. */
+export async function runPipelinesUntil(app: PumpApplication, pipelines: Pipeline[], condition: () => boolean): Promise<void> {
+  const done = signal();
+  const poll = setInterval(() => {
+    if (condition()) done.resolve();
+  }, 5);
+  try {
+    await runPipelines(app, pipelines, done.promise);
+  } finally {
+    clearInterval(poll);
+  }
+}

@@ -17,11 +17,11 @@ import { AMQPConnection, AMQPSink, AMQPSource } from "@pump/amqp";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
-import { createApp, runPipelines, signal, tracker } from "../../pump.ts";
+import { createApp, runPipelinesUntil, signal } from "../../pump.ts";
 import type { RunOutput, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
 import { Checksum } from "./checksum.ts";
-import { BATCH, SeededSource } from "./seeded-source.ts";
+import { BATCH, runSeeded } from "./seeded-source.ts";
 import { judgeAgainstClient } from "./target.ts";
 
 const PREFIX = "pump-bench-amqp";
@@ -170,14 +170,8 @@ async function publishPump(p: AMQPParams): Promise<RunOutput> {
   const connection = new AMQPConnection(app, "AMQPConnection", { config: { url: p.url } });
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "Publish");
-  const source = new SeededSource<Buffer>(app, pipeline);
   const sink = new AMQPSink(app, pipeline, connection, { config: { exchange: "", routing_key: queue } });
-  const t = tracker(p.events);
-  source.events = bodies(p.events);
-  source.total = p.events;
-  source.contexts = t.track;
-  pipeline.build(source, sink);
-  await runPipelines(app, [pipeline], t.allSettled);
+  const t = await runSeeded(app, pipeline, sink, bodies(p.events), p.events);
   return {
     events: sink.stats.confirmed,
     bytes: p.bytes,
@@ -246,15 +240,7 @@ async function consumePump(p: AMQPParams): Promise<RunOutput> {
   const source = new AMQPSource(app, pipeline, connection, { config: { queue: p.queue! } });
   const sink = new ChecksumSink(app, pipeline);
   pipeline.build(source, sink);
-  const done = signal();
-  const poll = setInterval(() => {
-    if (source.stats.acked >= p.events) done.resolve();
-  }, 5);
-  try {
-    await runPipelines(app, [pipeline], done.promise);
-  } finally {
-    clearInterval(poll);
-  }
+  await runPipelinesUntil(app, [pipeline], () => source.stats.acked >= p.events);
   return {
     events: source.stats.acked,
     bytes: p.bytes,

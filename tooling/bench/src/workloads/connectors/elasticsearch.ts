@@ -10,10 +10,10 @@ import { Pipeline } from "@pump/core";
 import { ElasticSearchConnection, ElasticSearchSink } from "@pump/elasticsearch";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
-import { createApp, runPipelines, signal, tracker } from "../../pump.ts";
+import { createApp } from "../../pump.ts";
 import type { Params, Row, RunOutput, Verdict, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
-import { SeededSource } from "./seeded-source.ts";
+import { runSeeded } from "./seeded-source.ts";
 
 type Doc = ReturnType<typeof makeRecord>;
 
@@ -125,19 +125,11 @@ async function pump(params: Params): Promise<RunOutput> {
   const connection = new ElasticSearchConnection(app, "ESConnection", { config: { url: url(), bulk_out_max_size: BULK_BYTES, loader_per_url: CONCURRENCY } });
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "Bench");
-  const source = new SeededSource<Doc>(app, pipeline);
   const sink = new ElasticSearchSink(app, pipeline, connection, { config: { index, data_feeder: "index" } });
-  const t = tracker(total);
-  source.events = identified(total);
-  source.total = total;
-  const produced = signal();
-  source.contexts = t.track;
-  source.done = produced.resolve;
-  pipeline.build(source, sink);
   // Once the source made the last document the pipeline stops, as an application would: the sink
   // sends its open bulk and waits until Elasticsearch confirmed every item (rather than waiting for
   // `max_bulk_age` to send it); every delivery has settled by then.
-  await runPipelines(app, [pipeline], produced.promise);
+  const t = await runSeeded(app, pipeline, sink, identified(total), total, "produced");
   return {
     events: sink.stats.confirmed,
     extra: { settled: t.settled(), failed: t.failed(), rejected: sink.stats.rejected, throttled: sink.stats.throttled, retried: connection.bulks.stats.retried, requests: connection.bulks.stats.requests, index },

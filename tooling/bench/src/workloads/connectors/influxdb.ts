@@ -12,10 +12,10 @@ import { Pipeline } from "@pump/core";
 import { InfluxDBConnection, InfluxDBSink, type InfluxPoint } from "@pump/influxdb";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
-import { createApp, runPipelines, tracker } from "../../pump.ts";
+import { createApp } from "../../pump.ts";
 import type { RunOutput, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
-import { SeededSource } from "./seeded-source.ts";
+import { runSeeded } from "./seeded-source.ts";
 import { judgeAgainstClient } from "./target.ts";
 
 const PREFIX = "pump_bench_influx";
@@ -129,14 +129,8 @@ async function pump(p: InfluxParams): Promise<RunOutput> {
   const connection = new InfluxDBConnection(app, "InfluxDBConnection", { config: { url: p.url, bucket: p.bucket, org: p.org, token: p.token } });
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "Bench");
-  const source = new SeededSource<InfluxPoint>(app, pipeline);
   const sink = new InfluxDBSink(app, pipeline, connection, { config: { integer_fields: "bytes, status" } });
-  const t = tracker(p.events);
-  source.events = points(measurement, p.events);
-  source.total = p.events;
-  source.contexts = t.track;
-  pipeline.build(source, sink);
-  await runPipelines(app, [pipeline], t.allSettled);
+  const t = await runSeeded(app, pipeline, sink, points(measurement, p.events), p.events);
   return {
     events: sink.stats.written,
     extra: { failed: t.failed(), requests: sink.stats.requests, retries: sink.stats.retries, throttled: sink.stats.throttled, maxBuffered: sink.stats.maxBuffered },

@@ -11,7 +11,7 @@ import kafkajs from "kafkajs";
 import type { Admin, Kafka, Message } from "kafkajs";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
-import { createApp, runPipelines, signal } from "../../pump.ts";
+import { createApp, runPipelinesUntil, signal } from "../../pump.ts";
 import type { Params, RunOutput, Workload } from "../../workload.ts";
 import { judgeAgainstClient } from "./target.ts";
 import { makeRecord } from "../ndjson.ts";
@@ -189,18 +189,12 @@ async function pump(p: KafkaParams): Promise<RunOutput> {
   const source = new KafkaSource(app, pipeline, connection, { config: { topic: p.input, group_id: groupId } });
   const sink = new KafkaSink(app, pipeline, connection, { config: { topic: output } });
   pipeline.build(source, sink);
-  const done = signal();
   // done once every record was acknowledged and every input partition committed to its end
-  const poll = setInterval(() => {
+  await runPipelinesUntil(app, [pipeline], () => {
     let committed = 0;
     for (const offset of source.committed.values()) committed += offset;
-    if (sink.stats.delivered >= p.events && committed >= p.events) done.resolve();
-  }, 5);
-  try {
-    await runPipelines(app, [pipeline], done.promise);
-  } finally {
-    clearInterval(poll);
-  }
+    return sink.stats.delivered >= p.events && committed >= p.events;
+  });
   return {
     events: sink.stats.delivered,
     bytes: p.bytes,

@@ -12,10 +12,10 @@ import { MySQLConnection, MySQLSink } from "@pump/mysql";
 import mysql, { type Connection } from "mysql2/promise";
 import { SEED } from "../../config.ts";
 import { Prng } from "../../prng.ts";
-import { createApp, runPipelines, tracker } from "../../pump.ts";
+import { createApp } from "../../pump.ts";
 import type { RunOutput, Workload } from "../../workload.ts";
 import { makeRecord } from "../ndjson.ts";
-import { SeededSource } from "./seeded-source.ts";
+import { runSeeded } from "./seeded-source.ts";
 import { judgeAgainstClient } from "./target.ts";
 
 const PREFIX = "pump_bench_mysql";
@@ -114,14 +114,8 @@ async function pump(p: MySQLParams): Promise<RunOutput> {
   const connection = new MySQLConnection(app, "MySQLConnection", { config: { url: p.url } });
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "Bench");
-  const source = new SeededSource<Rec>(app, pipeline);
   const sink = new MySQLSink(app, pipeline, connection, { config: { table, columns: COLUMNS.join(",") } });
-  const t = tracker(p.events);
-  source.events = records(p.events);
-  source.total = p.events;
-  source.contexts = t.track;
-  pipeline.build(source, sink);
-  await runPipelines(app, [pipeline], t.allSettled);
+  const t = await runSeeded(app, pipeline, sink, records(p.events), p.events);
   return {
     events: sink.stats.stored,
     extra: { failed: t.failed(), statements: sink.stats.statements, retries: sink.stats.retries, throttled: sink.stats.throttled, maxBuffered: sink.stats.maxBuffered },

@@ -1,6 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { Readable, Writable } from "node:stream";
 import { Client } from "basic-ftp";
 import { ConfigFile, deliveryOf, PumpApplication, Sink, type Context } from "@pump/core";
@@ -88,71 +86,6 @@ export class TestFtp {
 
   close(): void {
     this.#client?.close();
-  }
-}
-
-/**
- * A TCP proxy in front of the FTP server's control port: it can be down at first (`listen()` later)
- * and can cut every connection (`cut()`) — a server going away. Data connections (passive mode) go to
- * the server directly.
- */
-export class Proxy {
-  readonly port: number;
-  readonly #target: { host: string; port: number };
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-
-  private constructor(port: number, target: { host: string; port: number }) {
-    this.port = port;
-    this.#target = target;
-  }
-
-  /** A proxy on a free port, not listening yet. */
-  static async create(ftpUrl: string): Promise<Proxy> {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1");
-    await once(probe, "listening");
-    const { port } = probe.address() as { port: number };
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const access = ftpAccess(ftpUrl);
-    return new Proxy(port, { host: access.host, port: access.port });
-  }
-
-  /** The FTP URL through the proxy. */
-  url(ftpUrl: string): string {
-    const u = new URL(ftpUrl);
-    u.port = String(this.port);
-    return u.href;
-  }
-
-  async listen(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target.port, this.#target.host);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on("close", () => this.#sockets.delete(socket));
-        socket.on("error", () => {});
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
-    server.listen(this.port, "127.0.0.1");
-    await once(server, "listening");
-    this.#server = server;
-  }
-
-  /** Cuts every connection through the proxy (it keeps listening). */
-  cut(): void {
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 

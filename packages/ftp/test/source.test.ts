@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { Pipeline, Trigger, type PumpApplication, type Sink } from "@pump/core";
+import { TcpProxy } from "@pump/core/testing";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { FTPConnection, FTPConnectionError, FTPRecordError, FTPSource, type FTPContext } from "../src/index.js";
-import { CollectSink, Proxy, SlowSink, TestFtp, createApp, unique, until } from "./helpers.js";
+import { CollectSink, SlowSink, TestFtp, createApp, unique, until } from "./helpers.js";
 
 /** Fires one cycle and waits for it to end. */
 async function cycle(trigger: Trigger, pipeline: Pipeline): Promise<void> {
@@ -20,7 +21,7 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
   const ftp = new TestFtp(url);
   const dirs: string[] = [];
   const pipelines: Pipeline[] = [];
-  const proxies: Proxy[] = [];
+  const proxies: TcpProxy[] = [];
 
   beforeAll(async () => {
     await ftp.client();
@@ -229,17 +230,17 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
 
   it("recovers when the server is unreachable at first and comes up later", async () => {
     const dir = await folder("down", { "d.txt": "after\n" });
-    const proxy = await Proxy.create(url);
+    const { proxy, url: viaProxy } = await TcpProxy.to(url, 21);
     proxies.push(proxy);
     const { trigger, sink, source, pipeline } = await run<string>(
       { remote_path: dir, encoding: "utf-8", max_failed_retries: 1000 },
-      { connection: { url: proxy.url(url) } },
+      { connection: { url: viaProxy } },
     );
     trigger.fire();
     await until(() => source.stats.failures >= 3, "a few refused attempts");
     expect(sink.events).toEqual([]);
     expect(pipeline.isError()).toBe(false);
-    await proxy.listen();
+    await proxy.open();
     await until(() => sink.events.length === 1, "the line once the server is reachable");
     expect(sink.events).toEqual(["after"]);
     expect(pipeline.metrics.warning).toBe(source.stats.failures);
@@ -248,12 +249,12 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
   it("reconnects when the connection breaks in the middle of a file; the file is read again and posted once delivered", async () => {
     const lines = Array.from({ length: 30_000 }, (_, i) => `n${i}`);
     const dir = await folder("cut", { "c.txt": `${lines.join("\n")}\n` });
-    const proxy = await Proxy.create(url);
+    const { proxy, url: viaProxy } = await TcpProxy.to(url, 21);
     proxies.push(proxy);
-    await proxy.listen();
+    await proxy.open();
     const { trigger, sink, source } = await run<string, SlowSink<string>>(
       { remote_path: dir, encoding: "utf-8", post: "delete" },
-      { connection: { url: proxy.url(url) }, sink: (app, p) => Object.assign(new SlowSink<string>(app, p), { limit: 100 }) },
+      { connection: { url: viaProxy }, sink: (app, p) => Object.assign(new SlowSink<string>(app, p), { limit: 100 }) },
     );
     trigger.fire();
     await until(() => sink.held.length >= 100, "the first lines");
@@ -273,12 +274,12 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
 
   it("posts a file on a new connection when the server dropped the idle one while its events were delivered", async () => {
     const dir = await folder("idle", { "i.txt": "1\n2\n" });
-    const proxy = await Proxy.create(url);
+    const { proxy, url: viaProxy } = await TcpProxy.to(url, 21);
     proxies.push(proxy);
-    await proxy.listen();
+    await proxy.open();
     const { trigger, sink, source } = await run<string, SlowSink<string>>(
       { remote_path: dir, encoding: "utf-8", post: "delete" },
-      { connection: { url: proxy.url(url) }, sink: (app, p) => new SlowSink<string>(app, p) },
+      { connection: { url: viaProxy }, sink: (app, p) => new SlowSink<string>(app, p) },
     );
     trigger.fire();
     await until(() => sink.held.length === 2, "the lines in the sink");

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ConfigFile, DELIVERY, Delivery, deliveryOf, PumpApplication, Sink, Source, type Context } from "@pump/core";
 
+export { freePort } from "@pump/core/testing";
+
 /** An application that reads no command line, with a configuration given as text. */
 export function createApp(conf = ""): PumpApplication {
   return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
@@ -70,16 +72,6 @@ export async function startServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** A port nothing listens on (it was free a moment ago): connecting to it is refused. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Records what reaches it. */

@@ -1,6 +1,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { DELIVERY, Delivery, Pipeline, PumpApplication, Sink, Source, deliveryOf, type Context } from "@pump/core";
 
+export { freePort } from "@pump/core/testing";
+
 /** An application that reads no command line and no file. */
 export function createApp(): PumpApplication {
   return new PumpApplication({ args: [] });
@@ -134,10 +136,3 @@ export class TestServer {
   }
 }
 
-/** A port nothing listens on (bound and released). */
-export async function freePort(): Promise<number> {
-  const server = new TestServer();
-  const port = await server.listen();
-  await server.close();
-  return port;
-}

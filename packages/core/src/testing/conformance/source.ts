@@ -17,6 +17,12 @@ export interface SourceTarget<E = unknown> {
   produce(from: number, count: number): Promise<void>;
   /** The number `produce()` gave the event. */
   idOf(event: E): number;
+  /**
+   * True once the server holds none of the events produced so far (a queue emptied, a folder's files
+   * deleted). For sources that acknowledge a unit bigger than an event (a file): the case about
+   * acknowledgements waits for it before stopping a run whose events all settled.
+   */
+  drained?(): Promise<boolean>;
   /** Drops the source's connections to the server (e.g. `TcpProxy.cut()`); new ones succeed. */
   drop(): Promise<void>;
   /** Removes what `setUp()` made. */
@@ -106,7 +112,7 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
   const giveUpMs = subject.giveUpMs ?? 60_000;
   const quietMs = subject.quietMs ?? 1_500;
   const breach = (message: string): ConformanceBreach => new ConformanceBreach(subject.name, message);
-  const wait = (condition: () => boolean, what: string): Promise<void> =>
+  const wait = (condition: () => boolean | Promise<boolean>, what: string): Promise<void> =>
     until(condition, what, { giveUpMs }).catch(() => {
       throw breach(`gave up waiting: ${what}`);
     });
@@ -155,6 +161,8 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
           await holding.stop();
           const second = await start(target, runs);
           await wait(receivedAll(second, range(0, n)), `the ${n} unsettled events again after a restart (${second.sink.distinct().size} so far): events acknowledged before they settled are lost`);
+          const drained = target.drained?.bind(target);
+          if (drained !== undefined) await wait(drained, "the server to let go of the settled events");
           await second.stop();
           const third = await start(target, runs);
           await target.produce(n, 1);

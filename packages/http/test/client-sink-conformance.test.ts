@@ -33,10 +33,7 @@ const cases = sinkConformance<{ n: number; bad?: boolean }>({
       event: (n) => ({ n }),
       rejected: (n) => ({ n, bad: true }),
       stored: () => Promise.resolve(stored),
-      outage: async () => {
-        await proxy.close();
-        return () => proxy.open();
-      },
+      outage: () => proxy.outage(),
       tearDown: async () => {
         await proxy.close();
         await server.close();

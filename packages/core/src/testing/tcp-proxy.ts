@@ -80,6 +80,12 @@ export class TcpProxy {
     for (const socket of this.#sockets) socket.destroy();
   }
 
+  /** An outage as the conformance kit plays it: `close()` now, and what `open()`s again. */
+  async outage(): Promise<() => Promise<void>> {
+    await this.close();
+    return () => this.open();
+  }
+
   /** Drops the connections and refuses new ones until `open()`. */
   async close(): Promise<void> {
     this.cut();

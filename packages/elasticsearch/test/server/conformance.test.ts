@@ -36,10 +36,7 @@ describeWithServer("ElasticSearchSink keeps the sink contract (conformance kit)"
           await client.indices.refresh({ index });
           return (await client.count({ index })).count;
         },
-        outage: async () => {
-          await proxy.close();
-          return () => proxy.open();
-        },
+        outage: () => proxy.outage(),
         tearDown: async () => {
           await proxy.close();
           await deleteIndices(client, index);

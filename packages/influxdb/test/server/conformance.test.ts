@@ -31,10 +31,7 @@ describeWithServer("InfluxDBSink keeps the sink contract (conformance kit)", "IN
         // a string where the measurement's field is a float: a field type conflict, refused for good
         rejected: (i) => ({ measurement, tags: { n: String(i) }, fields: { v: "text" }, time: BigInt(i + 1) }),
         stored: () => influx.count(measurement),
-        outage: async () => {
-          await proxy.close();
-          return () => proxy.open();
-        },
+        outage: () => proxy.outage(),
         tearDown: async () => {
           await proxy.close();
           await influx.drop(measurement);

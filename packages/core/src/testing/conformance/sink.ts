@@ -3,11 +3,9 @@ import { PumpApplication } from "../../application/application.js";
 import type { Sink } from "../../component/sink.js";
 import type { Context } from "../../context.js";
 import { DELIVERY, Delivery } from "../../delivery/delivery.js";
-import { ConformanceBreach } from "../../errors.js";
 import { Pipeline } from "../../pipeline/pipeline.js";
 import { UnitTestSource } from "../unit-test-source.js";
-import { until } from "../until.js";
-import type { ConformanceCase } from "./case.js";
+import { caseTools, range, type ConformanceCase } from "./case.js";
 
 /** The server side of one case: a fresh place on the server (a table, a queue, an index) and how to reach and observe it. */
 export interface SinkTarget<E = unknown> {
@@ -97,8 +95,6 @@ class Bench<E> {
   }
 }
 
-const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, k) => from + k);
-
 /**
  * The contract every sink of a server keeps, as test cases against that server: it settles an event
  * only once the server confirmed it, retries while the server is unreachable, throttles the pipeline
@@ -110,13 +106,8 @@ const range = (from: number, count: number): number[] => Array.from({ length: co
  * ```
  */
 export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
-  const giveUpMs = subject.giveUpMs ?? 60_000;
   const outageMs = subject.outageMs ?? 1_500;
-  const breach = (message: string): ConformanceBreach => new ConformanceBreach(subject.name, message);
-  const wait = (condition: () => boolean | Promise<boolean>, what: string): Promise<void> =>
-    until(condition, what, { giveUpMs }).catch(() => {
-      throw breach(`gave up waiting: ${what}`);
-    });
+  const { breach, wait } = caseTools(subject.name, subject.giveUpMs);
 
   async function withBench(body: (bench: Bench<E>) => Promise<void>): Promise<void> {
     const target = await subject.setUp();

@@ -4,10 +4,9 @@ import type { Source } from "../../component/source.js";
 import { Sink } from "../../component/sink.js";
 import type { Context } from "../../context.js";
 import { deliveryOf } from "../../delivery/delivery.js";
-import { ConformanceBreach, StoppedError } from "../../errors.js";
+import { StoppedError } from "../../errors.js";
 import { Pipeline } from "../../pipeline/pipeline.js";
-import { until } from "../until.js";
-import type { ConformanceCase } from "./case.js";
+import { caseTools, range, type ConformanceCase } from "./case.js";
 
 /** The server side of one case: a fresh place on the server (a queue, a topic and group) shared by the case's runs. */
 export interface SourceTarget<E = unknown> {
@@ -96,8 +95,6 @@ class Run<E> {
   }
 }
 
-const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, k) => from + k);
-
 /**
  * The contract every source of a server keeps, as test cases against that server: it delivers what
  * the server holds, acknowledges (commits) an event only once it settled — so a restart brings back
@@ -109,13 +106,8 @@ const range = (from: number, count: number): number[] => Array.from({ length: co
  * ```
  */
 export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase[] {
-  const giveUpMs = subject.giveUpMs ?? 60_000;
   const quietMs = subject.quietMs ?? 1_500;
-  const breach = (message: string): ConformanceBreach => new ConformanceBreach(subject.name, message);
-  const wait = (condition: () => boolean | Promise<boolean>, what: string): Promise<void> =>
-    until(condition, what, { giveUpMs }).catch(() => {
-      throw breach(`gave up waiting: ${what}`);
-    });
+  const { breach, wait } = caseTools(subject.name, subject.giveUpMs);
   const receivedAll = (run: Run<E>, ids: number[]): (() => boolean) => {
     return () => {
       const got = run.sink.distinct();

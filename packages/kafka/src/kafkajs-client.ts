@@ -2,7 +2,7 @@
  * The kafkajs implementation of `client.ts`: the only file of the package that imports kafkajs.
  */
 import kafkajs from "kafkajs";
-import type { Admin, Consumer, IHeaders, KafkaMessage as KafkajsMessage, LogEntry, Message, Producer, SASLOptions } from "kafkajs";
+import type { Admin, Consumer, IHeaders, KafkaConfig, KafkaMessage as KafkajsMessage, LogEntry, Message, Producer, SASLOptions } from "kafkajs";
 import type {
   BatchControl,
   CommitOffset,
@@ -351,12 +351,16 @@ class KafkajsAdmin implements KafkaAdminClient {
   }
 }
 
-/** The default client of `KafkaConnection`. */
+/**
+ * The default client of `KafkaConnection`. `overrides` are kafkajs options the configuration has no
+ * key for, laid over the ones built from it: a `socketFactory` (a proxy, custom DNS), say, given
+ * from a `KafkaConnection` subclass's `createClient()`.
+ */
 export class KafkajsClient implements KafkaClient {
   readonly description = VERSION;
   readonly #kafka: InstanceType<typeof Kafka>;
 
-  constructor(settings: KafkaClientSettings) {
+  constructor(settings: KafkaClientSettings, overrides: Partial<KafkaConfig> = {}) {
     this.#kafka = new Kafka({
       clientId: settings.clientId,
       brokers: settings.brokers,
@@ -372,6 +376,7 @@ export class KafkajsClient implements KafkaClient {
           const { message, timestamp: _timestamp, logger: _logger, ...fields } = log as { message: string; timestamp?: unknown; logger?: unknown } & Record<string, unknown>;
           settings.log(LEVELS.get(level) ?? "debug", namespace === "" ? message : `${namespace}: ${message}`, fields);
         },
+      ...overrides,
     });
   }
 

@@ -16,6 +16,9 @@ import { encodeHeaders, encodeKey, encodeValue, recordSize } from "./encode.js";
 import { KafkaClientError, KafkaDeliveryError, KafkaEncodeError } from "./errors.js";
 import { keyOf, optBool, optChoice, optCount, optString } from "./options.js";
 
+/** Broker errors about a record of the request (not the topic, the connection or the rights): the rest of the request would be taken. */
+const REFUSED_RECORD = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "CORRUPT_MESSAGE", "INVALID_RECORD", "INVALID_TIMESTAMP"]);
+
 interface Item {
   record: KafkaRecord;
   context: Context;
@@ -45,7 +48,8 @@ export interface KafkaSinkStats {
  * soon as a batch is full or `linger.ms` passed. Each event's delivery is confirmed only when the
  * broker acknowledged it (`acks`). Transient failures are retried with exponential backoff for up
  * to `delivery.timeout.ms`; then, or on a permanent error, the events go through the pipeline's
- * error handling (hard by default: the pipeline stops, the deliveries fail). While the buffer holds
+ * error handling (hard by default: the pipeline stops, the deliveries fail). A request the broker
+ * refuses for one of its records is halved until that record stands alone, so only it fails. While the buffer holds
  * more than `watermark.high` events or `watermark.high_bytes` bytes the pipeline is throttled, until
  * it is back under both low watermarks. `stop()` sends what is left.
  */
@@ -299,6 +303,13 @@ export class KafkaSink extends Sink<unknown> {
           await delay(Math.min(backoff, left), undefined, { ref: false });
           backoff = Math.min(backoff * 2, this.#backoffMaxMs);
           continue;
+        }
+        if (batch.length > 1 && error.type !== undefined && REFUSED_RECORD.has(error.type)) {
+          // the broker refuses the whole request for one record: halve until it stands alone, so the others go through
+          const half = batch.length >> 1;
+          await this.#deliver(producer, batch.slice(0, half));
+          await this.#deliver(producer, batch.slice(half));
+          return;
         }
         this.#giveUp(batch, error, attempts);
         return;

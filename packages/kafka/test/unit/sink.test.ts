@@ -34,6 +34,7 @@ async function rig(config: Record<string, string | number | boolean>, soft = fal
   return { pipeline, source, sink, producer: () => connection.fake.producers.at(-1)! };
 }
 
+const tooLarge = (): KafkaClientError => new KafkaClientError("Cannot send to Kafka: MESSAGE_TOO_LARGE", { retriable: false, type: "MESSAGE_TOO_LARGE" });
 const transient = (): KafkaClientError => new KafkaClientError("Cannot send to Kafka: connect ECONNREFUSED", { retriable: true });
 
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -123,7 +124,7 @@ describe("KafkaSink (client stand-in)", () => {
 
   it("gives up on a permanent error at once: a hard pipeline error, the deliveries fail", async () => {
     const { pipeline, source, sink, producer } = await rig({});
-    producer().failures.push(new KafkaClientError("Cannot send to Kafka: MESSAGE_TOO_LARGE", { retriable: false, type: "MESSAGE_TOO_LARGE" }));
+    producer().failures.push(new KafkaClientError("Cannot send to Kafka: TOPIC_AUTHORIZATION_FAILED", { retriable: false, type: "TOPIC_AUTHORIZATION_FAILED" }));
     const s = settlements();
     await source.feed(["a", "b"], [s.context(1), s.context(2)]);
     await until(() => s.settled.size === 2, "the settlements");
@@ -132,6 +133,22 @@ describe("KafkaSink (client stand-in)", () => {
     expect(String(pipeline.error?.error)).toMatch(/gave up sending 2 event\(s\) to Kafka/);
     expect([...s.settled.values()].every((e) => e instanceof Error && (e as { code?: string }).code === "PUMP_KAFKA_DELIVERY")).toBe(true);
     expect(sink.stats.failed).toBe(2);
+  });
+
+  it("a request refused for one record is halved until that record stands alone: only it fails", async () => {
+    const { pipeline, source, sink, producer } = await rig({});
+    // [a b c d] refused; [a b] taken; [c d] refused; [c] refused alone; [d] taken
+    producer().failures.push(tooLarge(), undefined, tooLarge(), tooLarge());
+    const s = settlements();
+    await source.feed(["a", "b", "c", "d"], [s.context(1), s.context(2), s.context(3), s.context(4)]);
+    await until(() => s.settled.size === 4, "the settlements");
+    expect(s.settled.get(1)).toBe("done");
+    expect(s.settled.get(2)).toBe("done");
+    expect(s.settled.get(3)).toBeInstanceOf(Error);
+    expect(s.settled.get(4)).toBe("done");
+    expect(producer().sent.map((records) => records.map((r) => String(r.value)))).toEqual([["a", "b"], ["d"]]);
+    expect(pipeline.isError()).toBe(true);
+    expect(sink.stats).toMatchObject({ delivered: 3, failed: 1 });
   });
 
   it("under a soft error policy, what it gave up on is dropped and confirmed; the pipeline goes on", async () => {

@@ -51,7 +51,7 @@ describeWithServer("AMQPSource and AMQPSink keep the source and sink contracts (
     name: "AMQPSink",
     // watermark.high below: 200 messages, and a batch more
     capacity: 300,
-    neverRefuses: "RabbitMQ takes any body into a queue that exists",
+    notApplicable: { refusal: "RabbitMQ takes any body into a queue that exists" },
     setUp: async () => {
       const { queue, proxy, connect, tearDown } = await place("conformance-out");
       return {

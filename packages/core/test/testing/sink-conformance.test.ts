@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConformanceBreach, deliveryOf, type Context } from "../../src/index.js";
-import { MemoryServer, MemorySink, sinkConformance, type ConformanceCase, type SinkSubject } from "../../src/testing/index.js";
+import { MemoryServer, MemorySink, sinkConformance, type ConformanceCase, type SinkContract, type SinkSubject } from "../../src/testing/index.js";
 
 interface Item {
   n: number;
@@ -68,8 +68,8 @@ class ImpatientSink extends MemorySink<Item> {
 }
 
 /** The kit's case about `contract` for `s`. */
-function caseOf(s: SinkSubject<Item>, contract: string): ConformanceCase {
-  const found = sinkConformance(s).find((c) => c.name.includes(contract));
+function caseOf(s: SinkSubject<Item>, contract: SinkContract): ConformanceCase {
+  const found = sinkConformance(s).find((c) => c.contract === contract);
   if (found === undefined) throw new Error(`no case about ${contract}`);
   return found;
 }
@@ -78,20 +78,43 @@ describe("sinkConformance on a sink that keeps the contract", () => {
   for (const c of sinkConformance(subject("MemorySink", (app, pipeline, server) => new MemorySink(app, pipeline, server)))) it(c.name, c.run);
 });
 
+describe("sinkConformance leaves out what a subject declares not applicable", () => {
+  const memory = subject("MemorySink", (app, pipeline, server) => new MemorySink(app, pipeline, server));
+
+  it("runs every other case", () => {
+    const cases = sinkConformance({ ...memory, notApplicable: { refusal: "the server takes anything", outage: "no server to lose" } });
+    expect(cases.map((c) => c.contract)).toEqual(["settles", "throttle", "flush"]);
+  });
+
+  it("a case that needs outage() the subject does not give is a breach saying what to declare", async () => {
+    const c = caseOf(
+      {
+        ...memory,
+        setUp: async () => {
+          const { outage: _outage, ...target } = await memory.setUp();
+          return target;
+        },
+      },
+      "outage",
+    );
+    await expect(c.run()).rejects.toThrow(/MemorySink: the subject gives no outage\(\) \(declare `outage` and `throttle` not applicable/);
+  });
+});
+
 describe("sinkConformance finds the breach of a sink that does not", () => {
 
   it("settling before the server stored the events", async () => {
-    const c = caseOf(subject("EagerSink", (app, pipeline, server) => new EagerSink(app, pipeline, server)), "settles nothing while the server is unreachable");
+    const c = caseOf(subject("EagerSink", (app, pipeline, server) => new EagerSink(app, pipeline, server)), "outage");
     await expect(c.run()).rejects.toThrow(/EagerSink: 50 events settled while the server was unreachable/);
   });
 
   it("failing deliveries on a transient outage instead of retrying", async () => {
-    const c = caseOf(subject("ImpatientSink", (app, pipeline, server) => new ImpatientSink(app, pipeline, server)), "settles nothing while the server is unreachable");
+    const c = caseOf(subject("ImpatientSink", (app, pipeline, server) => new ImpatientSink(app, pipeline, server)), "outage");
     await expect(c.run()).rejects.toThrow(/deliveries failed during a short outage instead of being retried/);
   });
 
   it("buffering without bound instead of throttling", async () => {
-    const c = caseOf(subject("UnboundedSink", (app, pipeline, server) => new UnboundedSink(app, pipeline, server)), "throttles the pipeline");
+    const c = caseOf(subject("UnboundedSink", (app, pipeline, server) => new UnboundedSink(app, pipeline, server)), "throttle");
     await expect(c.run()).rejects.toThrow(/took all 150 events .* without throttling the pipeline/);
   });
 
@@ -102,13 +125,13 @@ describe("sinkConformance finds the breach of a sink that does not", () => {
         server.latencyMs = 50;
         return new ForgetfulSink(app, pipeline, server);
       }),
-      "writes everything it holds",
+      "flush",
     );
     await expect(c.run()).rejects.toThrow(/events were neither written nor failed when the pipeline stopped/);
   });
 
   it("breaches are ConformanceBreach errors with a stable code", async () => {
-    const c = caseOf(subject("EagerSink", (app, pipeline, server) => new EagerSink(app, pipeline, server)), "settles nothing while the server is unreachable");
+    const c = caseOf(subject("EagerSink", (app, pipeline, server) => new EagerSink(app, pipeline, server)), "outage");
     const error = await c.run().then(
       () => undefined,
       (e: unknown) => e,

@@ -5,7 +5,7 @@ import type { Context } from "../../context.js";
 import { DELIVERY, Delivery } from "../../delivery/delivery.js";
 import { Pipeline } from "../../pipeline/pipeline.js";
 import { UnitTestSource } from "../unit-test-source.js";
-import { caseTools, range, type ConformanceCase } from "./case.js";
+import { applicable, caseTools, range, type ConformanceCase, type NotApplicable } from "./case.js";
 
 /** The server side of one case: a fresh place on the server (a table, a queue, an index) and how to reach and observe it. */
 export interface SinkTarget<E = unknown> {
@@ -13,23 +13,26 @@ export interface SinkTarget<E = unknown> {
   create(app: PumpApplication, pipeline: Pipeline): Sink<E>;
   /** The i-th event; distinct for every i. */
   event(i: number): E;
-  /** An event the server refuses for good (a constraint, a type conflict); not needed with `neverRefuses`. */
+  /** An event the server refuses for good (a constraint, a type conflict); not needed when `refusal` is not applicable. */
   rejected?(i: number): E;
   /** How many events the server holds now, read from the server (not from the sink). */
   stored(): Promise<number>;
-  /** Makes the server unreachable for the sink (e.g. `TcpProxy.close()`); resolves to what ends the outage. */
-  outage(): Promise<() => Promise<void>>;
+  /** Makes the server unreachable for the sink (`TcpProxy.outage()`); resolves to what ends the outage. Not needed when `outage` and `throttle` are not applicable. */
+  outage?(): Promise<() => Promise<void>>;
   /** Removes what `setUp()` made. */
   tearDown(): Promise<void>;
 }
+
+/** The parts of a sink's contract, one case each. */
+export type SinkContract = "settles" | "outage" | "throttle" | "flush" | "refusal";
 
 export interface SinkSubject<E = unknown> {
   /** Names the cases: "<name>: <contract>". */
   readonly name: string;
   /** Events that surely fill the sink's buffer (its high watermark and a batch more). */
   readonly capacity: number;
-  /** Why the server refuses no event for good (a broker takes any body): leaves that case out. */
-  readonly neverRefuses?: string;
+  /** Parts of the contract that cannot hold for this sink, with the reason: `refusal` for a server that refuses no event (a broker takes any body). */
+  readonly notApplicable?: NotApplicable<SinkContract>;
   /** Called once per case: a fresh place on the server. */
   setUp(): Promise<SinkTarget<E>>;
   /** How long the sink may take to confirm what it was given, at most (the cases' give-up guard); 60 s by default. */
@@ -105,7 +108,7 @@ class Bench<E> {
  * for (const c of sinkConformance(subject)) it(c.name, c.run);
  * ```
  */
-export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
+export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase<SinkContract>[] {
   const outageMs = subject.outageMs ?? 1_500;
   const { breach, wait } = caseTools(subject.name, subject.giveUpMs);
 
@@ -129,8 +132,15 @@ export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
     if (stored > count) throw breach(`the server holds ${stored} events, ${count} were given`);
   }
 
-  const cases: ConformanceCase[] = [
+  const outage = (bench: Bench<E>): Promise<() => Promise<void>> => {
+    const start = bench.target.outage?.bind(bench.target);
+    if (start === undefined) throw breach("the subject gives no outage() (declare `outage` and `throttle` not applicable, with the reason, if the sink has no server to lose)");
+    return start();
+  };
+
+  const cases: ConformanceCase<SinkContract>[] = [
     {
+      contract: "settles",
       name: `${subject.name}: settles each event once the server stored it`,
       run: () =>
         withBench(async (bench) => {
@@ -141,11 +151,12 @@ export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
         }),
     },
     {
+      contract: "outage",
       name: `${subject.name}: settles nothing while the server is unreachable, retries, and stores everything once it is back`,
       run: () =>
         withBench(async (bench) => {
           const n = 50;
-          const end = await bench.target.outage();
+          const end = await outage(bench);
           let ended = false;
           // not awaited: a sink may rightly throttle the pipeline while its server is away
           const feeding = bench.feed(range(0, n));
@@ -164,11 +175,12 @@ export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
         }),
     },
     {
+      contract: "throttle",
       name: `${subject.name}: throttles the pipeline while its buffer is full and releases it once the server takes the events`,
       run: () =>
         withBench(async (bench) => {
           const n = subject.capacity;
-          const end = await bench.target.outage();
+          const end = await outage(bench);
           let feeding: Promise<void> | undefined;
           let ended = false;
           try {
@@ -190,6 +202,7 @@ export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
         }),
     },
     {
+      contract: "flush",
       name: `${subject.name}: writes everything it holds when the pipeline stops`,
       run: () =>
         withBench(async (bench) => {
@@ -200,16 +213,14 @@ export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
           await expectStored(bench, n);
         }),
     },
-  ];
-  if (subject.neverRefuses !== undefined) return cases;
-  cases.push(
     {
+      contract: "refusal",
       name: `${subject.name}: reports an event the server refuses through the pipeline's error handling and stores the others`,
       run: () =>
         withBench(async (bench) => {
           const bad = 5;
           const rejected = bench.target.rejected?.bind(bench.target);
-          if (rejected === undefined) throw breach("the subject gives no rejected() event (set neverRefuses, with the reason, if its server refuses nothing)");
+          if (rejected === undefined) throw breach("the subject gives no rejected() event (declare `refusal` not applicable, with the reason, if its server refuses nothing)");
           await bench.feed(range(0, 10), (i) => (i === bad ? rejected(i) : bench.target.event(i)));
           await wait(() => bench.settled === 10, `10 deliveries to settle (${bench.settled} so far)`);
           if (!bench.failed.has(bad)) throw breach("the refused event's delivery was not failed (hard error, the default)");
@@ -219,6 +230,6 @@ export function sinkConformance<E>(subject: SinkSubject<E>): ConformanceCase[] {
           if (stored !== 9) throw breach(`the server holds ${stored} events, the 9 good ones were expected`);
         }),
     },
-  );
-  return cases;
+  ];
+  return applicable(cases, subject.notApplicable);
 }

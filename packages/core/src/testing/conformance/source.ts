@@ -6,7 +6,7 @@ import type { Context } from "../../context.js";
 import { deliveryOf } from "../../delivery/delivery.js";
 import { StoppedError } from "../../errors.js";
 import { Pipeline } from "../../pipeline/pipeline.js";
-import { caseTools, range, type ConformanceCase } from "./case.js";
+import { applicable, caseTools, range, type ConformanceCase, type NotApplicable } from "./case.js";
 
 /** The server side of one case: a fresh place on the server (a queue, a topic and group) shared by the case's runs. */
 export interface SourceTarget<E = unknown> {
@@ -22,15 +22,20 @@ export interface SourceTarget<E = unknown> {
    * acknowledgements waits for it before stopping a run whose events all settled.
    */
   drained?(): Promise<boolean>;
-  /** Drops the source's connections to the server (e.g. `TcpProxy.cut()`); new ones succeed. */
-  drop(): Promise<void>;
+  /** Drops the source's connections to the server (e.g. `TcpProxy.cut()`); new ones succeed. Not needed when `reconnects` is not applicable. */
+  drop?(): Promise<void>;
   /** Removes what `setUp()` made. */
   tearDown(): Promise<void>;
 }
 
+/** The parts of a source's contract, one case each. */
+export type SourceContract = "delivers" | "acknowledges" | "throttled" | "stops" | "reconnects";
+
 export interface SourceSubject<E = unknown> {
   /** Names the cases: "<name>: <contract>". */
   readonly name: string;
+  /** Parts of the contract that cannot hold for this source, with the reason: `reconnects` for a source with no connection (files), `acknowledges` for one whose sender expects no acknowledgement (a TCP stream). */
+  readonly notApplicable?: NotApplicable<SourceContract>;
   /** Called once per case. */
   setUp(): Promise<SourceTarget<E>>;
   /** The cases' give-up guard for what must happen; 60 s by default. */
@@ -105,7 +110,7 @@ class Run<E> {
  * for (const c of sourceConformance(subject)) it(c.name, c.run);
  * ```
  */
-export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase[] {
+export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase<SourceContract>[] {
   const quietMs = subject.quietMs ?? 1_500;
   const { breach, wait } = caseTools(subject.name, subject.giveUpMs);
   const receivedAll = (run: Run<E>, ids: number[]): (() => boolean) => {
@@ -132,8 +137,9 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
     return run.start();
   };
 
-  return [
+  const cases: ConformanceCase<SourceContract>[] = [
     {
+      contract: "delivers",
       name: `${subject.name}: delivers every event the server holds`,
       run: () =>
         withTarget(async (target, runs) => {
@@ -143,6 +149,7 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
         }),
     },
     {
+      contract: "acknowledges",
       name: `${subject.name}: acknowledges only settled events — a restart brings back the unsettled ones, not the settled`,
       run: () =>
         withTarget(async (target, runs) => {
@@ -164,6 +171,7 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
         }),
     },
     {
+      contract: "throttled",
       name: `${subject.name}: waits while its pipeline is throttled`,
       run: () =>
         withTarget(async (target, runs) => {
@@ -180,6 +188,7 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
         }),
     },
     {
+      contract: "stops",
       name: `${subject.name}: stops cleanly, and takes nothing after`,
       run: () =>
         withTarget(async (target, runs) => {
@@ -194,16 +203,20 @@ export function sourceConformance<E>(subject: SourceSubject<E>): ConformanceCase
         }),
     },
     {
+      contract: "reconnects",
       name: `${subject.name}: recovers from a dropped connection`,
       run: () =>
         withTarget(async (target, runs) => {
           const run = await start(target, runs);
           await target.produce(0, 10);
           await wait(receivedAll(run, range(0, 10)), "the 10 events produced before the connection dropped");
-          await target.drop();
+          const drop = target.drop?.bind(target);
+          if (drop === undefined) throw breach("the subject gives no drop() (declare `reconnects` not applicable, with the reason, if the source has no connection)");
+          await drop();
           await target.produce(10, 10);
           await wait(receivedAll(run, range(10, 10)), `the events produced after the connection dropped (${run.sink.distinct().size} of 20 so far)`);
         }),
     },
   ];
+  return applicable(cases, subject.notApplicable);
 }

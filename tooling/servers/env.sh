@@ -8,7 +8,7 @@
 : "${KAFKA_VERSION:=4.1.1}"          # org.apache.kafka:kafka_2.13 from Maven Central, KRaft, JDK 17+
 : "${ES_VERSION:=8.19.21}"           # integ-test-zip from Maven Central; 8.x runs on JDK 17
 : "${INFLUXDB_VERSION:=1.8.10}"      # go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
-# RabbitMQ, MariaDB and vsftpd are Debian 12's packages (3.10.8, 10.11, 3.0.3).
+# RabbitMQ, MariaDB, vsftpd and Redis are Debian 12's packages (3.10.8, 10.11, 3.0.3, 7.0).
 
 # --- ports (all on 127.0.0.1) ---------------------------------------------------------------------
 : "${KAFKA_PORT:=9092}"
@@ -23,6 +23,7 @@
 : "${FTP_PASV_MAX:=30019}"
 : "${INFLUX_PORT:=8086}"
 : "${INFLUX_RPC_PORT:=8088}"         # influxd's backup/restore RPC port
+: "${REDIS_PORT:=6379}"
 
 # --- credentials and names --------------------------------------------------------------------------
 : "${AMQP_USER:=guest}"
@@ -48,4 +49,5 @@ AMQP_URL="amqp://$AMQP_USER:$AMQP_PASS@127.0.0.1:$AMQP_PORT"
 MYSQL_URL="mysql://$MYSQL_USER:$MYSQL_PASS@127.0.0.1:$MYSQL_PORT/$MYSQL_DB"
 FTP_URL="ftp://$FTP_USER:$FTP_PASS@127.0.0.1:$FTP_PORT"
 INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
-PUMP_SERVER_VARS="KAFKA_BROKERS ES_URL AMQP_URL MYSQL_URL FTP_URL INFLUX_URL INFLUX_TOKEN INFLUX_ORG INFLUX_BUCKET"
+REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+PUMP_SERVER_VARS="KAFKA_BROKERS ES_URL AMQP_URL MYSQL_URL FTP_URL INFLUX_URL INFLUX_TOKEN INFLUX_ORG INFLUX_BUCKET REDIS_URL"

@@ -6,6 +6,7 @@ export declare const SERVER_VARIABLES: Readonly<{
   MYSQL_URL: "mariadb";
   FTP_URL: "ftp";
   INFLUX_URL: "influxdb";
+  REDIS_URL: "redis";
 }>;
 export type ServerVariable = keyof typeof SERVER_VARIABLES;
 export type ServerName = (typeof SERVER_VARIABLES)[ServerVariable];

@@ -9,6 +9,7 @@ export const SERVER_VARIABLES = Object.freeze({
   MYSQL_URL: "mariadb",
   FTP_URL: "ftp",
   INFLUX_URL: "influxdb",
+  REDIS_URL: "redis",
 });
 
 /** True when process.env.CI is set to anything but "", "0" or "false". */

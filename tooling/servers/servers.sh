@@ -2,7 +2,7 @@
 # Real servers for the connector tests, on 127.0.0.1, without Docker.
 #
 #   tooling/servers/servers.sh up [name...]       install what is missing, start, wait until each answers
-#                                                 a real protocol round-trip (all six by default, in parallel)
+#                                                 a real protocol round-trip (all by default, in parallel)
 #   tooling/servers/servers.sh down [name...]     stop (all by default)
 #   tooling/servers/servers.sh status [name...]   probe each one
 #   tooling/servers/servers.sh env                print `export VAR=...` lines:  eval "$(tooling/servers/servers.sh env)"
@@ -11,12 +11,12 @@
 #   tooling/servers/servers.sh reset [name...]    stop and wipe the data
 #   tooling/servers/servers.sh logs [name...]     where each one's logs are
 #
-# names: kafka elasticsearch (es) rabbitmq (amqp) mariadb (mysql) ftp influxdb (influx)
+# names: kafka elasticsearch (es) rabbitmq (amqp) mariadb (mysql) ftp influxdb (influx) redis
 # Ports, credentials and versions: tooling/servers/env.sh. State, logs, caches: .servers/ (git-ignored).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ALL=(kafka elasticsearch rabbitmq mariadb ftp influxdb)
+ALL=(kafka elasticsearch rabbitmq mariadb ftp influxdb redis)
 SVC=$SERVERS_TOOLING/services
 
 names() {
@@ -30,6 +30,7 @@ names() {
       mysql|mariadb) out+=(mariadb) ;;
       ftp|vsftpd) out+=(ftp) ;;
       influx|influxdb) out+=(influxdb) ;;
+      redis) out+=(redis) ;;
       all) out+=("${ALL[@]}") ;;
       *) die "unknown server '$n' (known: ${ALL[*]})" ;;
     esac

@@ -13,6 +13,7 @@ import { PubSub } from "../pubsub.js";
 import { Router } from "../routing/router.js";
 import { Batch, type BatchHost } from "./batch.js";
 import type { AnyProcessor, AnySink, Chain } from "./chain.js";
+import { chainLoops, type ChainLoops, type Spawn } from "./fused.js";
 import { PipelineMetrics, type PipelineMetricsSnapshot } from "./metrics.js";
 
 export interface PipelineOptions {
@@ -38,6 +39,8 @@ const FUTURES_THROTTLER = Object.freeze({ id: "AsyncFuturesThrottler" });
 const CHILLOUT_MS = 10;
 const RESOLVED: Promise<void> = Promise.resolve();
 const RECENT_LOG_SIZE = 50;
+/** One batch in this many is timed call by call: the processors' `profile.duration` is estimated from it. */
+const PROFILE_EVERY = 64;
 const SOFT_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /** A sink that does not confirm deliveries itself is done with an event once `process` returned. */
@@ -78,6 +81,11 @@ export class Pipeline {
 
   #processors: ProcessorBase[] = [];
   #depths: ProcessorBase[][] = [[]];
+  readonly #spawnTo: Spawn = (generator, context, event, depth) => this.#spawn(generator, context, event, depth);
+  /** Each depth's chain compiled into its loop (see `fused.ts`); remade when the processors change. */
+  #loops: ChainLoops[] = [chainLoops([], 0, this.#spawnTo)];
+  /** Batches run so far: one in PROFILE_EVERY is timed call by call, for the processors' profile. */
+  #batches = 0;
   readonly #throttles = new Set<unknown>();
   readonly #ancestors = new Set<Pipeline>();
   #error: PipelineErrorState | undefined;
@@ -107,9 +115,10 @@ export class Pipeline {
     this.#host = {
       metrics: this.metrics,
       chain: (depth) => this.#depths[depth] ?? [],
+      loops: (depth) => (this.#loops[depth] ??= chainLoops([], depth, this.#spawnTo)),
+      sample: () => this.#batches++ % PROFILE_EVERY === 0,
       failed: (component, context, event, error) => this.#failed(component, context, event, error),
       notConsumed: (depth, contexts, count) => this.#notConsumed(depth, contexts, count),
-      spawn: (generator, context, event, depth) => this.#spawn(generator, context, event, depth),
       whenCleared: () => {
         if (this.#state === "stopping") return Promise.resolve(false);
         if (this.#error === undefined) return Promise.resolve(true);
@@ -215,6 +224,7 @@ export class Pipeline {
     }
     this.#processors = processors;
     this.#depths = depths;
+    this.#loops = depths.map((chain, depth) => chainLoops(chain, depth, this.#spawnTo));
   }
 
   // ---- event flow ---------------------------------------------------------------------------
@@ -240,16 +250,9 @@ export class Pipeline {
     }
     if (!this.#isReady || performance.now() - this.#lastYield >= CHILLOUT_MS) await this.ready();
     if (n === 0) return;
-    let ctxs: Context[];
-    if (contexts === undefined) {
-      // oxlint-disable-next-line no-new-array -- sized once: this runs for every batch
-      ctxs = new Array<Context>(n);
-      for (let i = 0; i < n; i++) ctxs[i] = {};
-    } else {
-      ctxs = contexts.slice();
-    }
     this.metrics.in += n;
-    const pending = new Batch(this.#host, 0, events.slice(), ctxs).run();
+    // the events are copied (a source may reuse its array); the contexts are the pipeline's already
+    const pending = new Batch(this.#host, 0, events.slice(), contexts).run();
     if (pending !== undefined) await pending;
   }
 

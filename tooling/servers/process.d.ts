@@ -15,3 +15,9 @@ export declare class PumpProcess {
   /** Sends `signal` unless it has exited. */
   kill(signal: NodeJS.Signals): void;
 }
+
+/**
+ * Builds a package's dist/ (its tsconfig.build.json) when a source is newer than the build, for the
+ * tests that run pumps importing the built package. `entry`: the file that must exist (dist/index.js).
+ */
+export declare function buildPackage(packageRoot: string | URL, entry?: string): void;

@@ -1,6 +1,27 @@
 // A pump run as a child process by a connector test (`node <script>`, Node strips the types), its
 // stdout lines kept: the kill -9 tests of the connectors start, kill and restart such pumps.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, globSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+function newest(root, pattern) {
+  return Math.max(0, ...globSync(pattern, { cwd: root }).map((file) => statSync(join(root, file)).mtimeMs));
+}
+
+/**
+ * Builds a package's dist/ (tsconfig.build.json, the workspace's tsc) when a source is newer than the
+ * build: the pumps a test runs as processes import the built package, as an application would. Turbo
+ * has built it when the tests run under it; a build here then would rewrite files other packages'
+ * tests may be reading, so an up-to-date dist is left alone.
+ */
+export function buildPackage(packageRoot, entry = "dist/index.js") {
+  const root = packageRoot instanceof URL ? fileURLToPath(packageRoot) : packageRoot;
+  if (existsSync(join(root, entry)) && newest(root, "dist/**/*.js") >= newest(root, "src/**/*.ts")) return;
+  const tsc = join(dirname(createRequire(join(root, "package.json")).resolve("typescript/package.json")), "bin", "tsc");
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+}
 
 export class PumpProcess {
   constructor(script, env, args = []) {

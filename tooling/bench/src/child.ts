@@ -1,13 +1,13 @@
 // One measured run of one variant of one workload, in a fresh process (so RSS and JIT state never
 // leak between runs). Usage: node src/child.ts <workload> <variant> <round>, parameters in
 // BENCH_PARAMS (JSON). The result is one line on stdout: RESULT_MARKER + JSON.
-import { workloads } from "./registry.ts";
+import { loadWorkload } from "./registry.ts";
 import { AllocationMeter, MiB, RssSampler, cpuSecondsSince, flatness, peakRssMiB } from "./measure.ts";
 import { RESULT_MARKER } from "./runner.ts";
 import type { Params, RunResult } from "./workload.ts";
 
 const [id, variant, round] = process.argv.slice(2);
-const workload = workloads.find((w) => w.id === id);
+const workload = id === undefined ? undefined : await loadWorkload(id);
 if (workload === undefined || variant === undefined || !workload.variants.includes(variant)) {
   console.error(`usage: node src/child.ts <workload> <variant> <round> (got ${process.argv.slice(2).join(" ")})`);
   process.exit(2);

@@ -5,10 +5,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { ONLY, ROUNDS, SCALE, SEED, STRICT } from "./config.ts";
-import { workloads } from "./registry.ts";
+import { loadWorkloads } from "./registry.ts";
 import { detailLines, machine, summarise, tableLines } from "./report.ts";
 import { BENCH_DIR, prepare, runChild, scratchRoot, skipReason } from "./runner.ts";
 import type { Row, RunResult } from "./workload.ts";
+
+const workloads = await loadWorkloads();
 
 interface WorkloadReport {
   id: string;

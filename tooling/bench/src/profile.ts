@@ -4,8 +4,10 @@
 // The raw profile stays in results/profiles/ for Chrome DevTools or speedscope.
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { workloads } from "./registry.ts";
+import { loadWorkloads } from "./registry.ts";
 import { BENCH_DIR, prepare, runChild } from "./runner.ts";
+
+const workloads = await loadWorkloads();
 
 interface CallFrame {
   functionName: string;

@@ -31,7 +31,10 @@ describeWithServer("The README's example pump against Redis", "REDIS_URL", (url)
     writeFileSync(file, conf);
     const pump = new PumpProcess(EXAMPLE, {}, ["-c", file]);
     try {
-      await until(async () => (await redis.length(upper)) === 2, "the upper-cased words");
+      let exited = false;
+      void pump.exited.then(() => (exited = true));
+      await until(async () => exited || (await redis.length(upper)) === 2, "the upper-cased words");
+      expect(exited, `the pump exited early: ${pump.stderr}`).toBe(false);
       pump.kill("SIGTERM");
       expect(await pump.exited).toBe(0);
       expect((await redis.read(upper)).map(String)).toEqual(["HELLO", "REDIS"]);

@@ -52,6 +52,35 @@ describe("event flow", () => {
     expect(profiler.Double!.duration).toBeGreaterThanOrEqual(0);
   });
 
+  it("profiles exactly across drops, awaited results and soft errors, batch after batch", async () => {
+    class FailOnFour extends Processor<number, number> {
+      process(_c: Context, n: number): number {
+        if (n === 4) throw new Error("four");
+        return n;
+      }
+    }
+    class Soft extends Pipeline {
+      override handleError(): boolean {
+        return true;
+      }
+    }
+    const app = createApp();
+    const p = new Soft(app, "P");
+    const sink = new CollectSink<number>(app, p);
+    p.build(new ListSource(app, p), new DropOdd(app, p), new FailOnFour(app, p), new AsyncAddOne(app, p), new Double(app, p), sink);
+    await p.start();
+    for (let round = 0; round < 3; round++) await p.processBatch([0, 1, 2, 3, 4, 5, 6]);
+    // each round: DropOdd takes 7 and passes 0 2 4 6; FailOnFour throws on 4 (soft: dropped); 0 2 6 are awaited, +1, doubled
+    const { profiler } = p.metricsSnapshot();
+    expect(profiler.DropOdd!.runs).toBe(21);
+    expect(profiler.FailOnFour!.runs).toBe(12);
+    expect(profiler.AsyncAddOne!.runs).toBe(9);
+    expect(profiler.Double!.runs).toBe(9);
+    expect(profiler.CollectSink!.runs).toBe(9);
+    expect(sink.events).toEqual([2, 6, 14, 2, 6, 14, 2, 6, 14]);
+    expect(p.metrics.counters()).toMatchObject({ in: 21, out: 9, drop: 12 });
+  });
+
   it("gives each event of a batch its own context when the source gives none", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");

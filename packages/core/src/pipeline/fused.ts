@@ -65,12 +65,42 @@ function compile(chain: readonly ProcessorBase[], depth: number, spawn: Spawn, t
   const terminal = last?.kind === KIND_SINK ? "sink" : last?.kind === KIND_GENERATOR ? "generator" : "none";
   const count = chain.length;
   const k = terminal === "none" ? count : count - 1;
-  const calls = Array.from({ length: count }, (_, j) => `k${j}`);
-  const flush = [...calls.map((name, j) => `runs[${j}] += ${name};`), "metrics.drop += drop; metrics.out += out_;"].join(" ");
+  const ids = Array.from({ length: count }, (_, j) => j);
+
+  // Runs per component without a counter per call: the events that entered the chain, less those
+  // that ended before component j (dropped, threw, gave a promise: `d<j>`, counted on those paths only).
+  const flushRuns = ["let passed = entered;", ...ids.map((j) => `runs[${j}] += passed; passed -= d${j};`)].join(" ");
+  const flush = `${flushRuns} metrics.drop += drop; metrics.out += out_;`;
   const exit = (status: number, what: string): string => `c.r = r; c.s = s; c.e = e; c.ctx = ctx; ${what} ${flush} return ${status};`;
   // timed: one clock read per call, each component charged from the previous read to its own
-  const call = (j: number, target: string): string[] =>
-    timed ? [`out = ${target}.process(ctx, e);`, `t1 = now(); ms[${j}] += t1 - t0; t0 = t1;`] : [`out = ${target}.process(ctx, e);`];
+  const call = (j: number): string => (timed ? `out = p${j}.process(ctx, e); t1 = now(); ms[${j}] += t1 - t0; t0 = t1;` : `out = p${j}.process(ctx, e);`);
+
+  /**
+   * Component j's code. Fresh: the hot path, for events entering at component 0. Resume: one event
+   * going on at the component after the one whose promise it waited for (counted as it goes).
+   */
+  const step = (j: number, fresh: boolean): string[] => {
+    const skip = fresh ? "continue;" : "break resume;";
+    const ended = fresh ? `d${j}++; ` : "";
+    const counted = fresh ? "" : ` runs[${j}]++;`;
+    if (j < k) {
+      return [
+        `s = ${j};${counted}`,
+        call(j),
+        `if (out === null || out === undefined) { ${ended}drop++; ctx[delivery]?.done(); ${skip} }`,
+        `if (out instanceof Promise) { ${ended}${exit(PENDING, "c.pending = out;")} }`,
+        "e = out;",
+      ];
+    }
+    if (terminal === "sink") {
+      return [`s = ${k};${counted}`, call(k), `if (out instanceof Promise) { ${ended}${exit(PENDING, "c.pending = out;")} }`, "out_++;", "if (!confirms) ctx[delivery]?.done();"];
+    }
+    if (terminal === "generator") return [`s = ${k};${counted}`, `spawn(p${k}, ctx, e, ${depth + 1});`];
+    return ["(c.unconsumed ??= []).push(ctx);"];
+  };
+  const positions = terminal === "none" ? [...ids, k] : ids;
+  // a throw on the hot path ends the event's pass at component s
+  const threwFresh = `switch (s) { ${ids.map((j) => `case ${j}: d${j}++; break;`).join(" ")} }`;
 
   const lines: string[] = [];
   for (let j = 0; j < count; j++) lines.push(`const p${j} = chain[${j}];`);
@@ -78,43 +108,28 @@ function compile(chain: readonly ProcessorBase[], depth: number, spawn: Spawn, t
   lines.push(
     "return function loop(c) {",
     "  const events = c.events, contexts = c.contexts, n = c.n, metrics = c.metrics, runs = c.runs, ms = c.ms;",
-    `  let r = c.r, s = c.s, start = c.s, e, ctx, out, drop = 0, out_ = 0, t1 = 0${calls.map((name) => `, ${name} = 0`).join("")};`,
+    `  let r = c.r, s = c.s, e, ctx, out, drop = 0, out_ = 0, entered = 0, t1 = 0${ids.map((j) => `, d${j} = 0`).join("")};`,
     `  let t0 = ${timed ? "now()" : "0"};`,
-    "  for (; r < n; r++) {",
-    "    const from = start;",
-    "    start = 0;",
-    "    if (from === 0) { e = events[r]; ctx = contexts === undefined ? {} : contexts[r]; } else { e = c.e; ctx = c.ctx; }",
-    "    try {",
-    "      switch (from) {",
-  );
-  for (let j = 0; j < k; j++) {
-    lines.push(
-      `        case ${j}:`,
-      `          s = ${j}; k${j}++;`,
-      ...call(j, `p${j}`).map((line) => `          ${line}`),
-      "          if (out === null || out === undefined) { drop++; ctx[delivery]?.done(); continue; }",
-      `          if (out instanceof Promise) { ${exit(PENDING, "c.pending = out;")} }`,
-      "          e = out;",
-    );
-  }
-  lines.push(`        case ${k}:`, `          s = ${k};`);
-  if (terminal === "sink") {
-    lines.push(
-      `          k${k}++;`,
-      ...call(k, `p${k}`).map((line) => `          ${line}`),
-      `          if (out instanceof Promise) { ${exit(PENDING, "c.pending = out;")} }`,
-      "          out_++;",
-      "          if (!confirms) ctx[delivery]?.done();",
-    );
-  } else if (terminal === "generator") {
-    lines.push(`          k${k}++;`, `          spawn(p${k}, ctx, e, ${depth + 1});`);
-  } else {
-    lines.push("          (c.unconsumed ??= []).push(ctx);");
-  }
-  lines.push(
+    "  if (s !== 0) {",
+    "    e = c.e; ctx = c.ctx;",
+    "    resume: try {",
+    "      switch (s) {",
+    // falls through from the component it goes on at to the end of the chain
+    ...positions.filter((j) => j > 0).flatMap((j) => [`        case ${j}:`, ...step(j, false).map((line) => `          ${line}`)]),
     "      }",
     "    } catch (error) {",
     `      ${exit(THREW, "c.thrown = error;")}`,
+    "    }",
+    "    r++;",
+    "  }",
+    "  for (; r < n; r++) {",
+    "    e = events[r];",
+    "    ctx = contexts === undefined ? {} : contexts[r];",
+    "    entered++;",
+    "    try {",
+    ...positions.flatMap((j) => step(j, true)).map((line) => `      ${line}`),
+    "    } catch (error) {",
+    `      ${threwFresh} ${exit(THREW, "c.thrown = error;")}`,
     "    }",
     "  }",
     "  s = 0;",

@@ -49,10 +49,10 @@ export async function prepare(workload: Workload): Promise<Prepared> {
   };
 }
 
-/** Runs one variant once in a fresh `node`; `nodeArgs` go before the script (e.g. --cpu-prof). */
+/** Runs one variant once in a fresh `node`, with the workload's own node options; `nodeArgs` go after them (e.g. --cpu-prof). */
 export function runChild(workload: Workload, variant: string, round: number, params: Params, nodeArgs: string[] = []): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CHILD, workload.id, variant, String(round)], {
+    const child = spawn(process.execPath, [...(workload.nodeArgs ?? []), ...nodeArgs, CHILD, workload.id, variant, String(round)], {
       env: { ...process.env, BENCH_PARAMS: JSON.stringify(params) },
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -84,6 +84,8 @@ export interface Workload {
   labels?: Record<string, string>;
   /** Events at BENCH_SCALE=1. */
   events: number;
+  /** Node options every child of the workload runs with, baseline and pump alike (a heap configuration). */
+  nodeArgs?: string[];
   /** Runs once in the parent before any child (generates input files...). */
   prepare?: (events: number, dir: string) => Promise<Params>;
   /** Runs once in the parent after the last run (removes what `prepare()` made on a server). */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ConfigFile, PumpApplication, Sink, type Context } from "@pump/core";
+import { ConfigFile, PumpApplication } from "@pump/core";
 import { createClient, RESP_TYPES } from "@redis/client";
 
 /** An application that reads no command line, with a configuration given as text. */
@@ -53,16 +53,5 @@ export class TestRedis {
   async close(): Promise<void> {
     await this.#ready.catch(() => {});
     await this.#client.close();
-  }
-}
-
-/** Keeps the events and contexts that reach it (each settles at once: its delivery is done by the pipeline). */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
   }
 }

@@ -1,9 +1,9 @@
 import { deliveryOf, Pipeline, Processor, Sink, type Context, type PumpApplication } from "@pump/core";
-import { TcpProxy, until } from "@pump/core/testing";
+import { TcpProxy, UnitTestSink, until } from "@pump/core/testing";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, expect, it } from "vitest";
 import { RedisConnection, RedisListSink, RedisListSource, type RedisListContext } from "../../src/index.js";
-import { CollectSink, createApp, TestRedis, unique } from "../helpers.js";
+import { createApp, TestRedis, unique } from "../helpers.js";
 
 /** Upper-cases the event, and routes those starting with "b" to another list. */
 class Route extends Processor<string, string> {
@@ -76,18 +76,18 @@ describeWithServer("RedisListSource and RedisListSink against Redis", "REDIS_URL
     await redis.push(list, ["x1", "x2"]);
     const app = createApp();
     const pipeline = new Pipeline(app, "Recover");
-    const sink = new CollectSink<string>(app, pipeline);
+    const sink = new UnitTestSink<string>(app, pipeline);
     pipeline.build(new RedisListSource(app, pipeline, connection(app, url), { config: { list, block_timeout: 0.2 } }), sink);
     app.pumpService.addPipeline(pipeline);
     await app.pumpService.initialize();
     try {
-      await until(() => sink.events.length === 5, "5 events");
+      await until(() => sink.output.length === 5, "5 events");
       await until(async () => (await redis.length(`${list}:processing`)) === 0, "the processing list to empty");
     } finally {
       await app.pumpService.finalize();
     }
-    expect(sink.events).toEqual(["p1", "p2", "p3", "x1", "x2"]);
-    expect((sink.contexts[0] as RedisListContext).redis_source_list).toBe(list);
+    expect(sink.output.map(([, event]) => event)).toEqual(["p1", "p2", "p3", "x1", "x2"]);
+    expect((sink.output[0]![0] as RedisListContext).redis_source_list).toBe(list);
     await redis.delete(list);
   });
 
@@ -126,7 +126,7 @@ describeWithServer("RedisListSource and RedisListSink against Redis", "REDIS_URL
     const pipeline = new Pipeline(app, "Fail");
     const fail = new FailOn(app, pipeline);
     fail.bad = "b";
-    const sink = new CollectSink<string>(app, pipeline);
+    const sink = new UnitTestSink<string>(app, pipeline);
     pipeline.build(new RedisListSource(app, pipeline, connection(app, url), { config: { list, batch_size: 1, block_timeout: 0.2 } }), fail, sink);
     app.pumpService.addPipeline(pipeline);
     await app.pumpService.initialize();
@@ -136,7 +136,7 @@ describeWithServer("RedisListSource and RedisListSink against Redis", "REDIS_URL
     } finally {
       await app.pumpService.finalize();
     }
-    expect(sink.events).toEqual(["a"]);
+    expect(sink.output.map(([, event]) => event)).toEqual(["a"]);
     expect(await redis.length(`${list}:processing`)).toBe(0);
     await redis.delete(list);
   });
@@ -147,17 +147,17 @@ describeWithServer("RedisListSource and RedisListSink against Redis", "REDIS_URL
     await redis.push(list, elements);
     const app = createApp();
     const pipeline = new Pipeline(app, "Bytes");
-    const sink = new CollectSink<Buffer>(app, pipeline);
+    const sink = new UnitTestSink<Buffer>(app, pipeline);
     pipeline.build(new RedisListSource<Buffer>(app, pipeline, connection(app, url), { config: { list, decode: "bytes", block_timeout: 0.2 } }), sink);
     app.pumpService.addPipeline(pipeline);
     await app.pumpService.initialize();
     try {
-      await until(() => sink.events.length === 3, "3 events");
+      await until(() => sink.output.length === 3, "3 events");
       await until(async () => (await redis.length(`${list}:processing`)) === 0, "the processing list to empty");
     } finally {
       await app.pumpService.finalize();
     }
-    expect(sink.events).toEqual(elements);
+    expect(sink.output.map(([, event]) => event)).toEqual(elements);
   });
 
   it("writes objects as JSON; a pump whose Redis is down at start waits for it and then loses nothing", async () => {

@@ -126,6 +126,8 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
   readonly maxFailedRetries: number;
   readonly failChilldown: number;
   readonly stats: FTPSourceStats = { files: 0, processed: 0, returned: 0, events: 0, malformed: 0, failures: 0 };
+  /** The files of the cycle read to their end and not post-processed yet. */
+  #pending: readonly RemoteFile[] = [];
   readonly #glob: RegExp;
   #client: Client | undefined;
   #home: string | undefined;
@@ -215,6 +217,7 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
   async #cycle(done: Set<string>): Promise<void> {
     const paths = await this.#list(await this.#connect());
     const pending: RemoteFile[] = [];
+    this.#pending = pending;
     try {
       for (const path of paths) {
         if (done.has(path)) continue;
@@ -232,6 +235,7 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
         this.stats.returned++;
         this.log.warn("File left in place: its events are not all delivered; it will be read again", { filename: file.path });
       }
+      pending.length = 0;
     }
   }
 
@@ -446,7 +450,12 @@ export class FTPSource<Out = Buffer | string> extends TriggerSource<Out> {
     this.log.info("File processed", { filename: path, events: file.events, malformed: file.malformed, post: this.post });
   }
 
+  /** Files read to their end (the server confirmed the transfer) whose events are not all settled yet. */
+  get waiting(): number {
+    return this.#pending.length;
+  }
+
   override restGet(): Record<string, unknown> {
-    return { ...super.restGet(), Server: this.connection.address, RemotePath: this.remotePath, Post: this.post, Format: this.format, Stats: { ...this.stats } };
+    return { ...super.restGet(), Server: this.connection.address, RemotePath: this.remotePath, Post: this.post, Format: this.format, Waiting: this.waiting, Stats: { ...this.stats } };
   }
 }

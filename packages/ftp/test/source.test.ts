@@ -283,6 +283,8 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
     );
     trigger.fire();
     await until(() => sink.held.length === 2, "the lines in the sink");
+    // the lines reach the sink before the server's "transfer complete": cut only once the file was read whole
+    await until(() => source.waiting === 1, "the file read to its end");
     proxy.cut();
     sink.release();
     await until(() => source.stats.processed === 1, "the file deleted");

@@ -2,17 +2,11 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 
-export { freePort, TcpProxy } from "@pump/core/testing";
+export { createApp, freePort, runApp, settlements, TcpProxy, UnitTestSink, UnitTestSource } from "@pump/core/testing";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
 
 /** A queue, exchange... name of its own for this run. */
 export function unique(prefix: string): string {
@@ -26,18 +20,6 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`gave up waiting for ${what} (${tries} checks)`);
-}
-
-/** Runs the application until `stop()`; `started` resolves once its pipelines run. */
-export function runApp(app: PumpApplication): { started: Promise<void>; stop: () => Promise<number> } {
-  const running = app.run();
-  return {
-    started: until(() => app.pumpService.running, "the pump to start"),
-    stop: async () => {
-      app.stop();
-      return running;
-    },
-  };
 }
 
 /** The tests' own amqplib client (independent of the package) for declaring, publishing and reading. */
@@ -115,43 +97,6 @@ export class Broker {
     this.#channel = undefined;
     await model?.close().catch(() => {});
   }
-}
-
-/** Keeps the events (and contexts) that reach it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
-  }
-}
-
-/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
-export class FeedSource<T = unknown> extends Source<T> {
-  async main(): Promise<void> {
-    await this.stopped();
-  }
-
-  feed(events: T[], contexts?: Context[]): Promise<void> {
-    return this.processBatch(events, contexts);
-  }
-}
-
-/** Contexts whose deliveries record how they settled. */
-export function settlements(): { settled: Map<number, unknown>; context: (token: number, extra?: Context) => Context } {
-  const settled = new Map<number, unknown>();
-  return {
-    settled,
-    context: (token, extra = {}) => ({
-      ...extra,
-      [DELIVERY]: new Delivery<number>((d, error) => {
-        if (settled.has(d.token)) throw new Error(`delivery ${d.token} settled twice`);
-        settled.set(d.token, error ?? "done");
-      }, token),
-    }),
-  };
 }
 
 const exec = promisify(execFile);

@@ -20,7 +20,7 @@ import {
   parseCommandLine,
   type Context,
 } from "../src/index.js";
-import { Boom, CollectSink, ListSource, captureLogs, createApp, until } from "./helpers.js";
+import { Boom, UnitTestSink, ListSource, captureLogs, createApp, until } from "./helpers.js";
 
 let dir: string;
 beforeAll(() => {
@@ -53,7 +53,7 @@ class Idle extends Source {
 
 function idlePipeline(app: PumpApplication, id: string): Pipeline {
   const p = new Pipeline(app, id);
-  p.build(new Idle(app, p), new CollectSink(app, p));
+  p.build(new Idle(app, p), new UnitTestSink(app, p));
   return p;
 }
 
@@ -191,7 +191,7 @@ describe("PumpApplication.run()", () => {
       const app = createApp();
       const seen = lifecycle(app);
       const journal: string[] = [];
-      class Journal extends CollectSink {
+      class Journal extends UnitTestSink {
         override start(): void {
           journal.push(`start after ${seen.join(" ")}`);
         }
@@ -476,7 +476,7 @@ describe("PumpApplication signals (in process)", () => {
         }
       }
       const p = new Pipeline(app, "P");
-      p.build(new Idle(app, p), new SlowStop(app, p), new CollectSink(app, p));
+      p.build(new Idle(app, p), new SlowStop(app, p), new UnitTestSink(app, p));
       app.pumpService.addPipeline(p);
       const { running, handler } = await runWithHandlers(app);
       const onTerm = handler("SIGTERM");
@@ -498,12 +498,12 @@ describe("PumpApplication signals (in process)", () => {
     const logs = captureLogs();
     try {
       const app = createApp();
-      const make = (id: string): { p: Pipeline; sink: CollectSink<string> } => {
+      const make = (id: string): { p: Pipeline; sink: UnitTestSink<string> } => {
         const p = new Pipeline(app, id);
         const source = new ListSource<string>(app, p);
         source.events = ["a", "bad", "c"];
         source.batchSize = 1;
-        const sink = new CollectSink<string>(app, p);
+        const sink = new UnitTestSink<string>(app, p);
         p.build(source, new Boom(app, p), sink);
         return { p: app.pumpService.addPipeline(p), sink };
       };

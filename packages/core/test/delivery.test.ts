@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CommitWindow, Delivery, DeliveryError, Generator, Pipeline, Processor, deliveryOf, type Context } from "../src/index.js";
-import { Boom, BufferSink, CollectSink, ListSource, createApp, settleLog, until } from "./helpers.js";
+import { Boom, BufferSink, UnitTestSink, ListSource, createApp, settleLog, until } from "./helpers.js";
 
 class DropX extends Processor<string, string> {
   process(_c: Context, e: string): string | null {
@@ -108,7 +108,7 @@ describe("at-least-once through a pipeline", () => {
   it("a sink that writes synchronously confirms each event; a drop on purpose confirms too", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(new ListSource<string>(app, p), new DropX(app, p), sink);
     await p.start();
     const log = settleLog();
@@ -167,7 +167,7 @@ describe("at-least-once through a pipeline", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
     p.handleError = () => false;
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(new ListSource<string>(app, p), new Split(app, p), new Boom(app, p), sink);
     await p.start();
     const log = settleLog();
@@ -184,7 +184,7 @@ describe("at-least-once through a pipeline", () => {
       }
     }
     const p = new Soft(app, "P");
-    p.build(new ListSource<string>(app, p), new Boom(app, p), new CollectSink(app, p));
+    p.build(new ListSource<string>(app, p), new Boom(app, p), new UnitTestSink(app, p));
     await p.start();
     const log = settleLog();
     await p.processBatch(["bad"], [log.track(0)]);

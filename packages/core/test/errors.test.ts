@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Pipeline, ProcessingError, type Context } from "../src/index.js";
-import { Boom, CollectSink, ListSource, createApp, settleLog, until } from "./helpers.js";
+import { Boom, UnitTestSink, ListSource, createApp, settleLog, until } from "./helpers.js";
 
 class SoftPipeline extends Pipeline {
   override handleError(): boolean {
@@ -15,7 +15,7 @@ describe("hard and soft errors", () => {
     const source = new ListSource<string>(app, p);
     source.events = ["a", "bad", "c"];
     source.batchSize = 1;
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(source, new Boom(app, p), sink);
     void p.start();
     await until(() => p.isError());
@@ -33,7 +33,7 @@ describe("hard and soft errors", () => {
     const p = new SoftPipeline(app, "P");
     const source = new ListSource<string>(app, p);
     source.events = ["a", "bad", "c"];
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(source, new Boom(app, p), sink);
     void p.start();
     await until(() => sink.events.length === 2);
@@ -53,7 +53,7 @@ describe("hard and soft errors", () => {
       }
     }
     const p = new Classify(app, "P");
-    p.build(new ListSource(app, p), new Boom(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Boom(app, p), new UnitTestSink(app, p));
     await p.start();
     await p.processBatch(["bad"], [{ id: 7 }]);
     expect(seen[0]).toBeInstanceOf(Error);
@@ -64,7 +64,7 @@ describe("hard and soft errors", () => {
   it("after a hard error is cleared the waiting batch goes on from the next event", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(new ListSource(app, p), new Boom(app, p), sink);
     await p.start();
     let done = false;
@@ -91,7 +91,7 @@ describe("hard and soft errors", () => {
     }
     const source = new Once(app, p);
     source.events = ["x"];
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(source, sink);
     void p.start();
     await until(() => p.isError());
@@ -110,7 +110,7 @@ describe("hard and soft errors", () => {
     for (const m of ["bspump.pipeline.error!", "bspump.pipeline.warning!", "bspump.pipeline.clear_error!"]) {
       p.pubsub.subscribe(m, (message) => messages.push(message));
     }
-    p.build(new ListSource(app, p), new Boom(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Boom(app, p), new UnitTestSink(app, p));
     await p.start();
     void p.processBatch(["bad"]);
     await until(() => p.isError());
@@ -121,7 +121,7 @@ describe("hard and soft errors", () => {
   it("logs a hard error with the pipeline, the component and the reason", async () => {
     const app = createApp();
     const p = new Pipeline(app, "Logged");
-    p.build(new ListSource(app, p), new Boom(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Boom(app, p), new UnitTestSink(app, p));
     await p.start();
     void p.processBatch(["bad"]);
     await until(() => p.isError());
@@ -135,7 +135,7 @@ describe("hard and soft errors", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
     const log = settleLog();
-    p.build(new ListSource(app, p), new Boom(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Boom(app, p), new UnitTestSink(app, p));
     await p.start();
     const batch = p.processBatch(["a", "bad", "c"], [log.track(0), log.track(1), log.track(2)]);
     await until(() => p.isError());
@@ -159,7 +159,7 @@ describe("hard and soft errors", () => {
         throw new Error("generator broke");
       }
     }
-    p.build(new ListSource(app, p), new Fails(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Fails(app, p), new UnitTestSink(app, p));
     await p.start();
     await p.processBatch(["e"]);
     await until(() => p.isError());

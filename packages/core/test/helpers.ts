@@ -11,6 +11,8 @@ import {
   type LogRecord,
 } from "../src/index.js";
 
+export { UnitTestSink } from "../src/testing/index.js";
+
 /** An application that reads no command line and no file. */
 export function createApp(): PumpApplication {
   return new PumpApplication({ args: [] });
@@ -44,17 +46,6 @@ export class ListSource<T = unknown> extends Source<T> {
       const make = this.contexts;
       await this.processBatch(batch, make === undefined ? undefined : batch.map((_, k) => make(i + k)));
     }
-  }
-}
-
-/** Records what reaches it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Pipeline, PipelineBuildError } from "../src/index.js";
 import { PipelineMetrics } from "../src/pipeline/metrics.js";
-import { Boom, CollectSink, ListSource, createApp } from "./helpers.js";
+import { Boom, UnitTestSink, ListSource, createApp } from "./helpers.js";
 
 describe("pipeline metrics", () => {
   it("eps is the change of each counter over the last tick period", () => {
@@ -33,20 +33,20 @@ describe("pipeline metrics", () => {
       }
     }
     const p = new Soft(app, "P");
-    p.build(new ListSource(app, p), new Boom(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Boom(app, p), new UnitTestSink(app, p));
     await p.start();
     await p.processBatch(["a", "bad", "b", "bad"]);
     const snapshot = p.metricsSnapshot();
     expect(snapshot).toMatchObject({ in: 4, out: 2, drop: 2, warning: 2, error: 0, warningRatio: 0.5, errorRatio: 0 });
     expect(snapshot.profiler.Boom).toMatchObject({ runs: 4 });
-    expect(snapshot.profiler.CollectSink).toMatchObject({ runs: 2 });
+    expect(snapshot.profiler.UnitTestSink).toMatchObject({ runs: 2 });
     expect(snapshot.readyDutyCycle).toBeGreaterThan(0);
   });
 
   it("the application's tick closes every pipeline's rate period", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    p.build(new ListSource(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new UnitTestSink(app, p));
     app.pumpService.addPipeline(p);
     await p.start();
     await p.processBatch([1, 2, 3]);

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { Generator, Pipeline, PipelineBuildError, Processor, Sink, type Context } from "../src/index.js";
-import { CollectSink, ListSource, createApp } from "./helpers.js";
+import { UnitTestSink, ListSource, createApp } from "./helpers.js";
 
 class ToText extends Processor<{ n: number }, string> {
   process(_c: Context, e: { n: number }): string {
@@ -44,9 +44,9 @@ describe("building a pipeline", () => {
   it("refuses a processor after the sink, and a processor id twice", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    p.build(new ListSource(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new UnitTestSink(app, p));
     expect(() => p.appendProcessor(new Untyped(app, p))).toThrow(PipelineBuildError);
-    expect(() => p.appendProcessor(new Untyped(app, p))).toThrow(/cannot add 'Untyped' after the sink 'CollectSink'/);
+    expect(() => p.appendProcessor(new Untyped(app, p))).toThrow(/cannot add 'Untyped' after the sink 'UnitTestSink'/);
     const q = new Pipeline(app, "Q");
     q.appendProcessor(new Untyped(app, q));
     expect(() => q.appendProcessor(new Untyped(app, q))).toThrow(/already has a processor 'Untyped'/);
@@ -64,20 +64,20 @@ describe("building a pipeline", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
     const chars = new Chars(app, p);
-    p.build(new ListSource(app, p), new Untyped(app, p, { id: "A" }), chars, new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Untyped(app, p, { id: "A" }), chars, new UnitTestSink(app, p));
     const ids = (): string[][] => [...p.iterProcessors()].map((d) => d.map((x) => x.id));
-    expect(ids()).toEqual([["A", "Chars"], ["CollectSink"]]);
+    expect(ids()).toEqual([["A", "Chars"], ["UnitTestSink"]]);
     expect(p.insertAfter("Chars", new Untyped(app, p, { id: "B" }))).toBe(true);
     expect(p.insertBefore("A", new Untyped(app, p, { id: "Z" }))).toBe(true);
     expect(p.insertBefore("missing", new Untyped(app, p, { id: "Y" }))).toBe(false);
-    expect(ids()).toEqual([["Z", "A", "Chars"], ["B", "CollectSink"]]);
-    expect(() => p.insertAfter("CollectSink", new Untyped(app, p, { id: "C" }))).toThrow(PipelineBuildError);
+    expect(ids()).toEqual([["Z", "A", "Chars"], ["B", "UnitTestSink"]]);
+    expect(() => p.insertAfter("UnitTestSink", new Untyped(app, p, { id: "C" }))).toThrow(PipelineBuildError);
     p.removeProcessor("Chars");
-    expect(ids()).toEqual([["Z", "A", "B", "CollectSink"]]);
+    expect(ids()).toEqual([["Z", "A", "B", "UnitTestSink"]]);
     expect(() => p.removeProcessor("Chars")).toThrow(/not found/);
     p.insertAfter("A", chars);
     expect(chars.pipelineDepth).toBe(0);
-    expect(ids()).toEqual([["Z", "A", "Chars"], ["B", "CollectSink"]]);
+    expect(ids()).toEqual([["Z", "A", "Chars"], ["B", "UnitTestSink"]]);
   });
 
   it("locates sources and processors by id; several sources feed one chain", () => {
@@ -85,10 +85,10 @@ describe("building a pipeline", () => {
     const p = new Pipeline(app, "P");
     const s1 = new ListSource(app, p, { id: "S1" });
     const s2 = new ListSource(app, p, { id: "S2" });
-    const sink = new CollectSink(app, p);
+    const sink = new UnitTestSink(app, p);
     p.build([s1, s2], sink);
     expect(p.locateSource("S2")).toBe(s2);
-    expect(p.locateProcessor("CollectSink")).toBe(sink);
+    expect(p.locateProcessor("UnitTestSink")).toBe(sink);
     expect(p.locateProcessor("nope")).toBeUndefined();
     expect(s1.locateAddress()).toBe("P.*S1");
     expect(() => p.setSource(new ListSource(app, p, { id: "S1" }))).toThrow(/already has a source 'S1'/);
@@ -97,14 +97,14 @@ describe("building a pipeline", () => {
   it("the REST view shows the chain by depth, sources and readiness", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    p.build(new ListSource(app, p), new Chars(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new Chars(app, p), new UnitTestSink(app, p));
     const view = p.restGet();
     expect(view).toMatchObject({
       Id: "P",
       Ready: false,
       Throttles: [],
       Sources: [{ Id: "ListSource", Class: "ListSource" }],
-      Processors: [[{ Id: "Chars", Class: "Chars", PipelineId: "P" }], [{ Id: "CollectSink", Class: "CollectSink", PipelineId: "P" }]],
+      Processors: [[{ Id: "Chars", Class: "Chars", PipelineId: "P" }], [{ Id: "UnitTestSink", Class: "UnitTestSink", PipelineId: "P" }]],
     });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Generator, NotConsumedError, Pipeline, Processor, type Context } from "../src/index.js";
-import { CollectSink, ListSource, createApp, until } from "./helpers.js";
+import { UnitTestSink, ListSource, createApp, until } from "./helpers.js";
 
 class Double extends Processor<number, number> {
   process(_c: Context, n: number): number {
@@ -31,7 +31,7 @@ describe("event flow", () => {
   it("runs a batch through every processor into the sink, in order, counting in/out/drop", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(new ListSource<number>(app, p), new DropOdd(app, p), new Double(app, p), sink);
     await p.start();
     await p.processBatch([1, 2, 3, 4, 5, 6]);
@@ -42,13 +42,13 @@ describe("event flow", () => {
   it("profiles each processor: runs are the events it was given", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    p.build(new ListSource(app, p), new DropOdd(app, p), new Double(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new DropOdd(app, p), new Double(app, p), new UnitTestSink(app, p));
     await p.start();
     await p.processBatch([1, 2, 3, 4]);
     const { profiler } = p.metricsSnapshot();
     expect(profiler.DropOdd!.runs).toBe(4);
     expect(profiler.Double!.runs).toBe(2);
-    expect(profiler.CollectSink!.runs).toBe(2);
+    expect(profiler.UnitTestSink!.runs).toBe(2);
     expect(profiler.Double!.duration).toBeGreaterThanOrEqual(0);
   });
 
@@ -66,7 +66,7 @@ describe("event flow", () => {
     }
     const app = createApp();
     const p = new Soft(app, "P");
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(new ListSource(app, p), new DropOdd(app, p), new FailOnFour(app, p), new AsyncAddOne(app, p), new Double(app, p), sink);
     await p.start();
     for (let round = 0; round < 3; round++) await p.processBatch([0, 1, 2, 3, 4, 5, 6]);
@@ -76,7 +76,7 @@ describe("event flow", () => {
     expect(profiler.FailOnFour!.runs).toBe(12);
     expect(profiler.AsyncAddOne!.runs).toBe(9);
     expect(profiler.Double!.runs).toBe(9);
-    expect(profiler.CollectSink!.runs).toBe(9);
+    expect(profiler.UnitTestSink!.runs).toBe(9);
     expect(sink.events).toEqual([2, 6, 14, 2, 6, 14, 2, 6, 14]);
     expect(p.metrics.counters()).toMatchObject({ in: 21, out: 9, drop: 12 });
   });
@@ -84,7 +84,7 @@ describe("event flow", () => {
   it("gives each event of a batch its own context when the source gives none", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink(app, p);
+    const sink = new UnitTestSink(app, p);
     class Mark extends Processor {
       process(context: Context, event: unknown): unknown {
         context.seen = (context.seen as number | undefined ?? 0) + 1;
@@ -102,7 +102,7 @@ describe("event flow", () => {
   it("copies the context given to process() (the source may reuse it), and uses batch contexts as they are", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink(app, p);
+    const sink = new UnitTestSink(app, p);
     p.build(new ListSource(app, p), sink);
     await p.start();
     const shared = { source: "x" };
@@ -117,7 +117,7 @@ describe("event flow", () => {
   it("refuses a batch whose contexts do not match its events", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    p.build(new ListSource(app, p), new CollectSink(app, p));
+    p.build(new ListSource(app, p), new UnitTestSink(app, p));
     await p.start();
     await expect(p.processBatch([1, 2], [{}])).rejects.toThrow(/2 events but 1 contexts/);
   });
@@ -125,7 +125,7 @@ describe("event flow", () => {
   it("awaits a processor that returns a promise, keeping event order", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(new ListSource<number>(app, p), new Double(app, p), new AsyncAddOne(app, p), new DropOdd(app, p), sink);
     await p.start();
     await p.processBatch([5, 4, 3, 2, 1, 0]);
@@ -133,7 +133,7 @@ describe("event flow", () => {
     expect(sink.events).toEqual([]);
     expect(p.metrics.drop).toBe(6);
     const q = new Pipeline(app, "Q");
-    const sink2 = new CollectSink<number>(app, q);
+    const sink2 = new UnitTestSink<number>(app, q);
     q.build(new ListSource<number>(app, q), new AsyncAddOne(app, q), sink2);
     await q.start();
     await q.processBatch([5, 4, 3, 2, 1, 0]);
@@ -144,7 +144,7 @@ describe("event flow", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
     const got: string[] = [];
-    class SlowSink extends CollectSink<string> {
+    class SlowSink extends UnitTestSink<string> {
       override async process(context: Context, event: string): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 1));
         got.push(event);
@@ -164,7 +164,7 @@ describe("event flow", () => {
     const source = new ListSource<number>(app, p);
     source.events = Array.from({ length: 2500 }, (_, i) => i);
     source.batchSize = 100;
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(source, sink);
     started(p);
     await until(() => sink.events.length === 2500, "all events");
@@ -198,10 +198,10 @@ describe("event flow", () => {
         return e.toUpperCase();
       }
     }
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     const split = new Split(app, p);
     p.build(new ListSource<string>(app, p), split, new Upper(app, p), sink);
-    expect([...p.iterProcessors()].map((d) => d.map((x) => x.id))).toEqual([["Split"], ["Upper", "CollectSink"]]);
+    expect([...p.iterProcessors()].map((d) => d.map((x) => x.id))).toEqual([["Split"], ["Upper", "UnitTestSink"]]);
     expect(split.pipelineDepth).toBe(0);
     await p.start();
     await p.processBatch(["a,b", "c"]);

@@ -11,7 +11,7 @@ import {
   type Context,
   type PumpApplication,
 } from "../src/index.js";
-import { CollectSink, captureLogs, createApp, until } from "./helpers.js";
+import { UnitTestSink, captureLogs, createApp, until } from "./helpers.js";
 
 /** Holds until stopped; records start and stop in a shared journal. */
 class Idle extends Source {
@@ -29,7 +29,7 @@ class Pass extends Processor {
 }
 
 /** A sink that writes "started" / "stopped" lines to a journal. */
-class JournalSink extends CollectSink {
+class JournalSink extends UnitTestSink {
   journal: string[] = [];
   override start(): void {
     this.journal.push(`${this.pipeline.id} started`);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Generator, Pipeline, PipelineBuildError, type Context } from "../src/index.js";
-import { CollectSink, ListSource, createApp, until } from "./helpers.js";
+import { UnitTestSink, ListSource, createApp, until } from "./helpers.js";
 
 function pipeline(id: string): Pipeline {
   const app = createApp();
   const p = new Pipeline(app, id);
-  p.build(new ListSource(app, p), new CollectSink(app, p));
+  p.build(new ListSource(app, p), new UnitTestSink(app, p));
   return p;
 }
 
@@ -44,7 +44,7 @@ describe("readiness and throttling", () => {
     const source = new ListSource<number>(app, p);
     source.events = [1, 2, 3];
     source.batchSize = 1;
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(source, sink);
     p.throttle("held", true);
     void p.start();
@@ -102,7 +102,7 @@ describe("readiness and throttling", () => {
         this.pipeline.inject(context, event, depth);
       }
     }
-    const sink = new CollectSink(app, p);
+    const sink = new UnitTestSink(app, p);
     p.build(new ListSource(app, p), new Wait(app, p), sink);
     await p.start();
     await p.processBatch(["a"]);
@@ -129,7 +129,7 @@ describe("readiness and throttling", () => {
         this.pipeline.inject(context, event, depth);
       }
     }
-    class Flushing extends CollectSink {
+    class Flushing extends UnitTestSink {
       override stop(): void {
         order.push(`sink stop with ${this.events.length}`);
       }
@@ -159,7 +159,7 @@ describe("stop order", () => {
         order.push("finish");
       }
     }
-    class Flushing extends CollectSink {
+    class Flushing extends UnitTestSink {
       override stop(): void {
         order.push("sink stop");
       }

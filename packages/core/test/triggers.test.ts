@@ -14,7 +14,7 @@ import {
   TriggerSource,
   type PumpApplication,
 } from "../src/index.js";
-import { CollectSink, captureLogs, createApp, until } from "./helpers.js";
+import { UnitTestSink, captureLogs, createApp, until } from "./helpers.js";
 
 /** A trigger source that counts its cycles, sends the cycle number on, and can be held or made to fail. */
 class Cycles extends TriggerSource<number> {
@@ -48,10 +48,10 @@ class Cycles extends TriggerSource<number> {
   }
 }
 
-function cyclePipeline(app: PumpApplication, trigger: Trigger, id = "P"): { p: Pipeline; source: Cycles; sink: CollectSink<number> } {
+function cyclePipeline(app: PumpApplication, trigger: Trigger, id = "P"): { p: Pipeline; source: Cycles; sink: UnitTestSink<number> } {
   const p = new Pipeline(app, id);
   const source = new Cycles(app, p).on(trigger);
-  const sink = new CollectSink<number>(app, p);
+  const sink = new UnitTestSink<number>(app, p);
   p.build(source, sink);
   return { p, source, sink };
 }
@@ -483,7 +483,7 @@ describe("Trigger.fire()", () => {
       source.gate = gate;
       return source;
     });
-    p.build(sources, new CollectSink<number>(app, p));
+    p.build(sources, new UnitTestSink<number>(app, p));
     await p.start();
     const busy = (): Cycles[] => sources.filter((s) => s.cycles > 0);
 
@@ -694,7 +694,7 @@ describe("TriggerSource", () => {
       }
     }
     const source = new Sleepy(app, p).on(trigger);
-    p.build(source, new CollectSink<number>(app, p));
+    p.build(source, new UnitTestSink<number>(app, p));
     const seen: string[] = [];
     for (const m of ["cycle_begin!", "cycle_end!", "cycle_canceled!"]) p.pubsub.subscribe(`bspump.pipeline.${m}`, () => seen.push(m));
     await p.start();
@@ -742,7 +742,7 @@ describe("Source lifecycle", () => {
       const app = createApp();
       const p = new Pipeline(app, "P");
       const source = new Looping(app, p);
-      const sink = new CollectSink<number>(app, p);
+      const sink = new UnitTestSink<number>(app, p);
       p.build(source, sink);
       await p.start();
       await until(() => sink.events.length === 1, "the first event");
@@ -773,7 +773,7 @@ describe("Source lifecycle", () => {
       }
     }
     const source = new Sleeper(app, p);
-    p.build(source, new CollectSink(app, p));
+    p.build(source, new UnitTestSink(app, p));
     await p.start();
     expect(await source.stop()).toBe(true);
     expect(caught).toBeInstanceOf(StoppedError);
@@ -796,7 +796,7 @@ describe("Source lifecycle", () => {
         }
       }
       const source = new Flaky(app, p, { id: "Flaky" });
-      p.build(source, new CollectSink(app, p));
+      p.build(source, new UnitTestSink(app, p));
       await p.start();
       await until(() => p.isError(), "the error");
       expect(p.error?.componentId).toBe("Flaky");
@@ -827,7 +827,7 @@ describe("Source lifecycle", () => {
       }
     }
     const source = new Holder(app, p);
-    p.build(source, new CollectSink(app, p));
+    p.build(source, new UnitTestSink(app, p));
     await p.start();
     await turns();
     expect(source.released).toBe(false);
@@ -848,7 +848,7 @@ describe("Source lifecycle", () => {
         }
       }
       const source = new Stubborn(app, p);
-      p.build(source, new CollectSink(app, p));
+      p.build(source, new UnitTestSink(app, p));
       await p.start();
       expect(await source.stop(0.02)).toBe(false);
       expect(logs.records.some((r) => r.level === "warn" && r.message === "Source refused to stop" && r.fields.timeout === 0.02)).toBe(true);
@@ -878,7 +878,7 @@ describe("Source lifecycle", () => {
         }
       }
       const source = new Slow(app, p);
-      p.build(source, new CollectSink(app, p));
+      p.build(source, new UnitTestSink(app, p));
       await p.start();
       expect(await source.stop(0.01)).toBe(false);
       source.release.resolve();
@@ -897,7 +897,7 @@ describe("Source lifecycle", () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
     const source = new Looping(app, p);
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(source, sink);
     await p.start();
     await until(() => sink.events.length === 1, "the first event");

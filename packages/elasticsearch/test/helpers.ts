@@ -6,14 +6,11 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@elastic/elasticsearch";
-import { ConfigFile, DELIVERY, Delivery, Pipeline, PumpApplication, Sink, Source, type Context } from "@pump/core";
+import { DELIVERY, Delivery, Pipeline, Source, type Context } from "@pump/core";
+
+export { createApp, UnitTestSink, UnitTestSource } from "@pump/core/testing";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
 
 /** An index name of its own for this run (lower case, as Elasticsearch wants). */
 export function uniqueIndex(prefix: string): string {
@@ -110,17 +107,6 @@ export function tracker(): Settled & { track: (token: number) => Context; settle
   };
 }
 
-/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
-export class FeedSource<T = unknown> extends Source<T> {
-  async main(): Promise<void> {
-    await this.stopped();
-  }
-
-  feed(events: T[], contexts?: Context[]): Promise<void> {
-    return this.processBatch(events, contexts);
-  }
-}
-
 /** Produces `count` events made by `make(i)`, in batches, each with a tracked delivery when `track` is given; then ends. */
 export class GeneratedSource<T = unknown> extends Source<T> {
   count = 0;
@@ -148,17 +134,6 @@ export class GeneratedSource<T = unknown> extends Source<T> {
     }
     this.finished = true;
     await this.stopped();
-  }
-}
-
-/** Keeps the events (and contexts) that reach it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
   }
 }
 

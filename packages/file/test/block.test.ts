@@ -3,13 +3,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DELIVERY, Delivery, Pipeline, Source } from "@pump/core";
 import { FileBlockSink, FileBlockSource } from "../src/index.js";
-import { CollectSink, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir, until } from "./helpers.js";
+import { UnitTestSink, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir, until } from "./helpers.js";
 
 async function readBlocks(config: Record<string, string | number | boolean>) {
   const app = createApp();
   const pipeline = new Pipeline(app, "P");
   const source = new FileBlockSource(app, pipeline, { config });
-  const sink = new CollectSink<Buffer | string>(app, pipeline);
+  const sink = new UnitTestSink<Buffer | string>(app, pipeline);
   pipeline.build(source, sink);
   const trigger = manualTrigger(app);
   source.on(trigger);

@@ -4,13 +4,13 @@ import { describe, expect, it } from "vitest";
 import { DELIVERY, Delivery, Pipeline, Source, type Context } from "@pump/core";
 import { FileCSVSink, FileCSVSource, QUOTE_ALL, QUOTE_MINIMAL, QUOTE_NONE, QUOTE_NONNUMERIC, formatCsvRow, type CsvDialect, type CsvRow } from "../src/index.js";
 import { records } from "./setup.js";
-import { CollectSink, SoftPipeline, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir, until } from "./helpers.js";
+import { UnitTestSink, SoftPipeline, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir, until } from "./helpers.js";
 
 function setup(config: Record<string, string | number | boolean>, options: { soft?: boolean; fieldnames?: string[] } = {}) {
   const app = createApp();
   const pipeline = options.soft === true ? new SoftPipeline(app, "P") : new Pipeline(app, "P");
   const source = new FileCSVSource(app, pipeline, options.fieldnames, { config });
-  const sink = new CollectSink<CsvRow>(app, pipeline);
+  const sink = new UnitTestSink<CsvRow>(app, pipeline);
   pipeline.build(source, sink);
   const trigger = manualTrigger(app);
   source.on(trigger);
@@ -152,7 +152,7 @@ describe("FileCSVSource", () => {
     }
     const pipeline = new Recording(app, "P");
     const source = new FileCSVSource(app, pipeline, null, { config: { path } });
-    const sink = new CollectSink<CsvRow>(app, pipeline);
+    const sink = new UnitTestSink<CsvRow>(app, pipeline);
     pipeline.build(source, sink);
     const trigger = manualTrigger(app);
     source.on(trigger);

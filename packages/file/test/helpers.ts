@@ -4,6 +4,8 @@ import { join, relative } from "node:path";
 import { afterEach } from "vitest";
 import { Pipeline, PumpApplication, Sink, Trigger, deliveryOf, type Context, type Source } from "@pump/core";
 
+export { UnitTestSink } from "@pump/core/testing";
+
 const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
@@ -34,17 +36,6 @@ export function createApp(): PumpApplication {
 export class SoftPipeline extends Pipeline {
   override handleError(): boolean {
     return true;
-  }
-}
-
-/** Records what reaches it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
   }
 }
 

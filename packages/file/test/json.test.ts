@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Pipeline, type Context } from "@pump/core";
 import { FileJSONSource, JsonStreamParser, JsonSyntaxError, type ParsedValue } from "../src/index.js";
 import { records } from "./setup.js";
-import { CollectSink, SoftPipeline, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir } from "./helpers.js";
+import { UnitTestSink, SoftPipeline, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir } from "./helpers.js";
 
 /** Parses `text` fed in pieces of `size` characters. */
 function parseInPieces(text: string, size: number, unwrapArray = false): ParsedValue[] {
@@ -97,7 +97,7 @@ function setup(config: Record<string, string | number | boolean>, soft = false) 
   const app = createApp();
   const pipeline = soft ? new SoftPipeline(app, "P") : new Pipeline(app, "P");
   const source = new FileJSONSource(app, pipeline, { config });
-  const sink = new CollectSink<unknown>(app, pipeline);
+  const sink = new UnitTestSink<unknown>(app, pipeline);
   pipeline.build(source, sink);
   const trigger = manualTrigger(app);
   source.on(trigger);
@@ -132,7 +132,7 @@ describe("FileJSONSource", () => {
       }
     }
     const source = new Counting(app, pipeline, { config: { path: join(dir, "big.json"), unwrap_array: true, read_buffer_size: 8192 } });
-    const sink = new CollectSink<unknown>(app, pipeline);
+    const sink = new UnitTestSink<unknown>(app, pipeline);
     pipeline.build(source, sink);
     const trigger = manualTrigger(app);
     source.on(trigger);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Pipeline, type Context } from "@pump/core";
 import { FileLineSource, FileMultiLineSource, type FileContext, type Line } from "../src/index.js";
 import { records } from "./setup.js";
-import { CollectSink, LateSink, SoftPipeline, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir, until } from "./helpers.js";
+import { UnitTestSink, LateSink, SoftPipeline, createApp, cycleCounter, listFiles, manualTrigger, runCycles, tempDir, until } from "./helpers.js";
 
 /** A FileLineSource that counts its batches. */
 class CountingLineSource extends FileLineSource {
@@ -26,7 +26,7 @@ function setup(config: Record<string, string | number | boolean>, options: { sof
   const app = createApp();
   const pipeline = options.soft === true ? new SoftPipeline(app, "P") : new Pipeline(app, "P");
   const source = new CountingLineSource(app, pipeline, { config });
-  const sink = new CollectSink<Line>(app, pipeline);
+  const sink = new UnitTestSink<Line>(app, pipeline);
   pipeline.build(source, sink);
   const trigger = manualTrigger(app);
   source.on(trigger);
@@ -249,7 +249,7 @@ describe("FileLineSource", () => {
     const app2 = createApp();
     const pipeline2 = new Pipeline(app2, "P");
     const source2 = new FileLineSource(app2, pipeline2, { config: { path: join(dir, "*.log") } });
-    const sink2 = new CollectSink<Line>(app2, pipeline2);
+    const sink2 = new UnitTestSink<Line>(app2, pipeline2);
     pipeline2.build(source2, sink2);
     const trigger2 = manualTrigger(app2);
     source2.on(trigger2);
@@ -433,7 +433,7 @@ describe("FileMultiLineSource", () => {
     const app = createApp();
     const pipeline = new Pipeline(app, "P");
     const source = new FileMultiLineSource(app, pipeline, "<", { config: { path, read_buffer_size: 256, mode: "r" } });
-    const sink = new CollectSink<Line>(app, pipeline);
+    const sink = new UnitTestSink<Line>(app, pipeline);
     pipeline.build(source, sink);
     const trigger = manualTrigger(app);
     source.on(trigger);
@@ -458,7 +458,7 @@ describe("FileMultiLineSource", () => {
     const app = createApp();
     const pipeline = new SoftPipeline(app, "P");
     const source = new FileMultiLineSource(app, pipeline, Buffer.from("#"), { config: { path, max_record_size: 100 } });
-    const sink = new CollectSink<Line>(app, pipeline);
+    const sink = new UnitTestSink<Line>(app, pipeline);
     pipeline.build(source, sink);
     const trigger = manualTrigger(app);
     source.on(trigger);

@@ -1,13 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { Client } from "basic-ftp";
-import { ConfigFile, deliveryOf, PumpApplication, Sink, type Context } from "@pump/core";
+import { deliveryOf, Sink, type Context } from "@pump/core";
 import { ftpAccess } from "@pump/test-servers";
 
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
+export { createApp, UnitTestSink } from "@pump/core/testing";
 
 /** A folder name of its own for this run. */
 export function unique(prefix: string): string {
@@ -86,17 +83,6 @@ export class TestFtp {
 
   close(): void {
     this.#client?.close();
-  }
-}
-
-/** Records what reaches it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
   }
 }
 

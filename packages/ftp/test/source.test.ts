@@ -3,7 +3,7 @@ import { Pipeline, Trigger, type PumpApplication, type Sink } from "@pump/core";
 import { TcpProxy } from "@pump/core/testing";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { FTPConnection, FTPConnectionError, FTPRecordError, FTPSource, type FTPContext } from "../src/index.js";
-import { CollectSink, SlowSink, TestFtp, createApp, unique, until } from "./helpers.js";
+import { UnitTestSink, SlowSink, TestFtp, createApp, unique, until } from "./helpers.js";
 
 /** Fires one cycle and waits for it to end. */
 async function cycle(trigger: Trigger, pipeline: Pipeline): Promise<void> {
@@ -44,7 +44,7 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
   }
 
   /** FTPConnection(url) + FTPSource(config) → sink, fired by hand. */
-  async function run<T, S extends Sink<T> = CollectSink<T>>(
+  async function run<T, S extends Sink<T> = UnitTestSink<T>>(
     config: Record<string, string | number>,
     options: { sink?: (app: PumpApplication, p: Pipeline) => S; soft?: boolean; connection?: Record<string, string | number>; start?: boolean } = {},
   ) {
@@ -54,7 +54,7 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
     if (options.soft === true) pipeline.handleError = () => true;
     const trigger = new Trigger(app);
     const source = new FTPSource<T>(app, pipeline, "FTPConnection", { config: { fail_chilldown: 0.05, ...config } }).on(trigger);
-    const sink = (options.sink?.(app, pipeline) ?? new CollectSink<T>(app, pipeline)) as S;
+    const sink = (options.sink?.(app, pipeline) ?? new UnitTestSink<T>(app, pipeline)) as S;
     pipeline.build(source, sink as Sink);
     pipelines.push(pipeline);
     if (options.start !== false) await pipeline.start();
@@ -328,7 +328,7 @@ describeWithServer("FTPSource against the FTP server", "FTP_URL", (url) => {
     app.pumpService.addConnection(new FTPConnection(app));
     const pipeline = new Pipeline(app, "FTPPipeline");
     const trigger = new Trigger(app);
-    const sink = new CollectSink<Buffer | string>(app, pipeline);
+    const sink = new UnitTestSink<Buffer | string>(app, pipeline);
     pipeline.build(new FTPSource(app, pipeline, "FTPConnection").on(trigger), sink);
     pipelines.push(pipeline);
     await pipeline.start();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, Pipeline, RunOnceTrigger, StdJsonToDictParser, Trigger, type Context, type PumpApplication, type Sink, type Source } from "@pump/core";
 import { HTTPABCClientSource, HTTPClientLineSource, HTTPClientSource, HTTPClientTextSource, HTTPConnectionError, HTTPStatusError, type HTTPClientContext } from "../src/index.js";
-import { CollectSink, SlowSink, createApp, freePort, json, startServer, until, type TestServer } from "./helpers.js";
+import { UnitTestSink, SlowSink, createApp, freePort, json, startServer, until, type TestServer } from "./helpers.js";
 
 const servers: TestServer[] = [];
 const pipelines: Pipeline[] = [];
@@ -17,7 +17,7 @@ async function serve(...args: Parameters<typeof startServer>): Promise<TestServe
 }
 
 /** A started pipeline: source → sink, fired by hand. */
-async function run<T, S extends Sink<T> = CollectSink<T>>(
+async function run<T, S extends Sink<T> = UnitTestSink<T>>(
   make: (app: PumpApplication, pipeline: Pipeline) => HTTPABCClientSource<T>,
   makeSink?: (app: PumpApplication, pipeline: Pipeline) => S,
   conf = "",
@@ -26,7 +26,7 @@ async function run<T, S extends Sink<T> = CollectSink<T>>(
   const pipeline = new Pipeline(app, "P");
   const trigger = new Trigger(app);
   const source = make(app, pipeline).on(trigger);
-  const sink = (makeSink?.(app, pipeline) ?? new CollectSink<T>(app, pipeline)) as S;
+  const sink = (makeSink?.(app, pipeline) ?? new UnitTestSink<T>(app, pipeline)) as S;
   pipeline.build(source as Source, sink as Sink);
   pipelines.push(pipeline);
   await pipeline.start();
@@ -60,7 +60,7 @@ describe("HTTPClientSource", () => {
     const s = await serve((_r, res) => void res.end('{"chartName":"Bitcoin","bpi":{"USD":{"rate_float":1.5}}}'));
     const app = createApp();
     const pipeline = new Pipeline(app, "SamplePipeline");
-    const sink = new CollectSink<{ bpi: { USD: { rate_float: number } } }>(app, pipeline);
+    const sink = new UnitTestSink<{ bpi: { USD: { rate_float: number } } }>(app, pipeline);
     pipeline.build(new HTTPClientSource(app, pipeline, { config: { url: s.url } }).on(new RunOnceTrigger(app)), new StdJsonToDictParser<{ bpi: { USD: { rate_float: number } } }>(app, pipeline), sink);
     app.pumpService.addPipeline(pipeline);
     expect(await app.run()).toBe(0);

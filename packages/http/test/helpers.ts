@@ -1,14 +1,9 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigFile, DELIVERY, Delivery, deliveryOf, PumpApplication, Sink, Source, type Context } from "@pump/core";
+import { DELIVERY, Delivery, deliveryOf, Sink, Source, type Context } from "@pump/core";
 
-export { freePort } from "@pump/core/testing";
-
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
+export { createApp, freePort, UnitTestSink } from "@pump/core/testing";
 
 /**
  * Polls `condition` every `intervalMs`, at most `tries` times (so a broken test cannot hang; the
@@ -72,17 +67,6 @@ export async function startServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** Records what reaches it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
-  }
 }
 
 /**

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { logging, Pipeline, Processor, WebServer, type Context, type LogRecord, type PumpApplication, type Sink } from "@pump/core";
 import { HTTPBodyError, WebServiceSource, type WebServiceContext } from "../src/index.js";
-import { CollectSink, SlowSink, createApp, until } from "./helpers.js";
+import { UnitTestSink, SlowSink, createApp, until } from "./helpers.js";
 
 const pipelines: Pipeline[] = [];
 afterEach(async () => {
@@ -25,12 +25,12 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
 }
 
 /** WebServiceSource on its own listener → sink; resolves once it listens. */
-async function run<T, S extends Sink<T> = CollectSink<T>>(config: Record<string, string | number>, makeSink?: (app: PumpApplication, p: Pipeline) => S, soft = false) {
+async function run<T, S extends Sink<T> = UnitTestSink<T>>(config: Record<string, string | number>, makeSink?: (app: PumpApplication, p: Pipeline) => S, soft = false) {
   const app = createApp();
   const pipeline = new Pipeline(app, "P");
   if (soft) pipeline.handleError = () => true;
   const source = new WebServiceSource<T>(app, pipeline, { config: { listen: "127.0.0.1:0", path: "/ingest", ...config } });
-  const sink = (makeSink?.(app, pipeline) ?? new CollectSink<T>(app, pipeline)) as S;
+  const sink = (makeSink?.(app, pipeline) ?? new UnitTestSink<T>(app, pipeline)) as S;
   pipeline.build(source, sink as Sink);
   pipelines.push(pipeline);
   await pipeline.start();
@@ -149,7 +149,7 @@ describe("WebServiceSource", () => {
     const app = createApp();
     const pipeline = new Pipeline(app, "P");
     const source = new WebServiceSource<string>(app, pipeline, { config: { listen: "127.0.0.1:0", format: "lines", wait_timeout: 0.1 } });
-    pipeline.build(source, new Breaks(app, pipeline), new CollectSink<string>(app, pipeline));
+    pipeline.build(source, new Breaks(app, pipeline), new UnitTestSink<string>(app, pipeline));
     pipelines.push(pipeline);
     await pipeline.start();
     const url = `http://127.0.0.1:${(await source.listening()).port}/`;
@@ -225,7 +225,7 @@ describe("WebServiceSource", () => {
         return event.n * 2;
       }
     }
-    const sink = new CollectSink<number>(app, pipeline);
+    const sink = new UnitTestSink<number>(app, pipeline);
     pipeline.build(source, new Double(app, pipeline), sink);
     source.mount(WebServer.of(app), "/ingest/orders", { auth: false });
     app.pumpService.addPipeline(pipeline);
@@ -245,7 +245,7 @@ describe("WebServiceSource", () => {
     const app = createApp();
     const pipeline = new Pipeline(app, "P");
     const source = new WebServiceSource<Buffer>(app, pipeline);
-    const sink = new CollectSink<Buffer>(app, pipeline);
+    const sink = new UnitTestSink<Buffer>(app, pipeline);
     pipeline.build(source, sink);
     const server = createServer(source.handler);
     server.listen(0, "127.0.0.1");

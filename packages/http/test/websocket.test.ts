@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { Pipeline, Trigger, type PumpApplication, type Sink } from "@pump/core";
 import { HTTPClientSource, HTTPClientWebSocketSink, WebSocketError, WebSocketSource, type WebSocketContext } from "../src/index.js";
-import { CollectSink, SlowSink, TrackedSource, createApp, freePort, startServer, until, type TestServer } from "./helpers.js";
+import { UnitTestSink, SlowSink, TrackedSource, createApp, freePort, startServer, until, type TestServer } from "./helpers.js";
 
 const pipelines: Pipeline[] = [];
 const servers: TestServer[] = [];
@@ -15,11 +15,11 @@ afterEach(async () => {
 });
 
 /** The tutorial's server consumer: WebSocketSource (own listener) → sink. */
-async function serverPipeline<T extends Buffer | string, S extends Sink<T> = CollectSink<T>>(config: Record<string, string | number> = {}, makeSink?: (app: PumpApplication, p: Pipeline) => S) {
+async function serverPipeline<T extends Buffer | string, S extends Sink<T> = UnitTestSink<T>>(config: Record<string, string | number> = {}, makeSink?: (app: PumpApplication, p: Pipeline) => S) {
   const app = createApp();
   const pipeline = new Pipeline(app, "ServerPipeline");
   const source = new WebSocketSource(app, pipeline, { config: { listen: "127.0.0.1:0", ...config } });
-  const sink = (makeSink?.(app, pipeline) ?? new CollectSink<T>(app, pipeline)) as S;
+  const sink = (makeSink?.(app, pipeline) ?? new UnitTestSink<T>(app, pipeline)) as S;
   // The messages of these tests are all text, or all binary: the sinks take that type.
   pipeline.build(source, sink as Sink);
   pipelines.push(pipeline);
@@ -160,7 +160,7 @@ describe("WebSocket: the tutorial's server consumer and client producer", () => 
     const app = createApp();
     const pipeline = new Pipeline(app, "P");
     const source = new WebSocketSource(app, pipeline);
-    const sink = new CollectSink<Buffer | string>(app, pipeline);
+    const sink = new UnitTestSink<Buffer | string>(app, pipeline);
     pipeline.build(source, sink);
     const http = createServer((_req, res) => res.end("plain"));
     source.mount(http, "/events");

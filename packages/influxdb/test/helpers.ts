@@ -1,12 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { ConfigFile, DELIVERY, Delivery, PumpApplication, Source, type Context } from "@pump/core";
 
-export { freePort, TcpProxy } from "@pump/core/testing";
-
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
+export { createApp, freePort, runApp, settlements, TcpProxy, UnitTestSource } from "@pump/core/testing";
 
 /** A measurement name of its own for this run. */
 export function unique(prefix: string): string {
@@ -20,18 +14,6 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`gave up waiting for ${what} (${tries} checks)`);
-}
-
-/** Runs the application until `stop()`; `started` resolves once its pipelines run. */
-export function runApp(app: PumpApplication): { started: Promise<void>; stop: () => Promise<number> } {
-  const running = app.run();
-  return {
-    started: until(() => app.pumpService.running, "the pump to start"),
-    stop: async () => {
-      app.stop();
-      return running;
-    },
-  };
 }
 
 export interface Series {
@@ -72,31 +54,5 @@ export class InfluxQL {
   async drop(...measurements: string[]): Promise<void> {
     for (const m of measurements) await this.query(`DROP MEASUREMENT "${m}"`).catch(() => {});
   }
-}
-
-/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
-export class FeedSource<T = unknown> extends Source<T> {
-  async main(): Promise<void> {
-    await this.stopped();
-  }
-
-  feed(events: T[], contexts?: Context[]): Promise<void> {
-    return this.processBatch(events, contexts);
-  }
-}
-
-/** Contexts whose deliveries record how they settled. */
-export function settlements(): { settled: Map<number, unknown>; context: (token: number, extra?: Context) => Context } {
-  const settled = new Map<number, unknown>();
-  return {
-    settled,
-    context: (token, extra = {}) => ({
-      ...extra,
-      [DELIVERY]: new Delivery<number>((d, error) => {
-        if (settled.has(d.token)) throw new Error(`delivery ${d.token} settled twice`);
-        settled.set(d.token, error ?? "done");
-      }, token),
-    }),
-  };
 }
 

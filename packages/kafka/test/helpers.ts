@@ -1,18 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { ConfigFile, DELIVERY, Delivery, PumpApplication, Sink, Source, type Context } from "@pump/core";
 import kafkajs from "kafkajs";
 import type { Admin, IHeaders, Kafka } from "kafkajs";
 import { PumpProcess as ChildPump } from "@pump/test-servers/process";
 
+export { createApp, runApp, settlements, UnitTestSink, UnitTestSource } from "@pump/core/testing";
+
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
-
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
 
 /** A topic, group... name of its own for this run. */
 export function unique(prefix: string): string {
@@ -29,18 +25,6 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`gave up waiting for ${what} (${tries} checks)`);
-}
-
-/** Runs the application until `stop()`; `started` resolves once its pipelines run. */
-export function runApp(app: PumpApplication): { started: Promise<void>; stop: () => Promise<number> } {
-  const running = app.run();
-  return {
-    started: until(() => app.pumpService.running, "the pump to start"),
-    stop: async () => {
-      app.stop();
-      return running;
-    },
-  };
 }
 
 /** A plain kafkajs client for the tests' own producing, reading and checking (independent of the package). */
@@ -157,17 +141,6 @@ export class TopicReader {
   }
 }
 
-/** Keeps the events (and contexts) that reach it. */
-export class CollectSink<T = unknown> extends Sink<T> {
-  readonly events: T[] = [];
-  readonly contexts: Context[] = [];
-
-  process(context: Context, event: T): void {
-    this.events.push(event);
-    this.contexts.push(context);
-  }
-}
-
 /** A fixture pump run as a child process: `script` is a file of test/fixtures, or an absolute path. */
 export class PumpProcess extends ChildPump {
   constructor(script: string, env: Record<string, string>, args: string[] = []) {
@@ -181,28 +154,3 @@ export function kafkaService(verb: "stop" | "up" | "status"): { ok: boolean; out
   return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
 }
 
-/** A source the test feeds by hand (`feed()`); its main() only waits for the stop. */
-export class FeedSource<T = unknown> extends Source<T> {
-  async main(): Promise<void> {
-    await this.stopped();
-  }
-
-  feed(events: T[], contexts?: Context[]): Promise<void> {
-    return this.processBatch(events, contexts);
-  }
-}
-
-/** Contexts whose deliveries record how they settled. */
-export function settlements(): { settled: Map<number, unknown>; context: (token: number, extra?: Context) => Context } {
-  const settled = new Map<number, unknown>();
-  return {
-    settled,
-    context: (token, extra = {}) => ({
-      ...extra,
-      [DELIVERY]: new Delivery<number>((d, error) => {
-        if (settled.has(d.token)) throw new Error(`delivery ${d.token} settled twice`);
-        settled.set(d.token, error ?? "done");
-      }, token),
-    }),
-  };
-}

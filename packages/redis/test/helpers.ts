@@ -1,11 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { ConfigFile, PumpApplication } from "@pump/core";
 import { createClient, RESP_TYPES } from "@redis/client";
 
-/** An application that reads no command line, with a configuration given as text. */
-export function createApp(conf = ""): PumpApplication {
-  return new PumpApplication({ args: [], config: ConfigFile.parse(conf) });
-}
+export { createApp } from "@pump/core/testing";
 
 /** A key of its own for this run. */
 export function unique(prefix: string): string {

@@ -2,7 +2,7 @@ import { deliveryOf, Pipeline, Processor, Sink, type Context } from "@pump/core"
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, expect, it } from "vitest";
 import { AMQPConnection, AMQPFullMessageSource, AMQPRoutingError, AMQPSink, AMQPSource, type AMQPMessage } from "../../src/index.js";
-import { Broker, CollectSink, createApp, FeedSource, runApp, settlements, unique, until } from "../helpers.js";
+import { Broker, UnitTestSink, createApp, UnitTestSource, runApp, settlements, unique, until } from "../helpers.js";
 
 /** Confirms each event itself; fails the ones whose body is "bad" (a sink that gave up on them). */
 class PickySink extends Sink<Buffer> {
@@ -93,7 +93,7 @@ describeWithServer("AMQPSource / AMQPSink against RabbitMQ", "AMQP_URL", (url) =
     const app = createApp(conf);
     app.pumpService.addConnection(new AMQPConnection(app, "AMQPConnection"));
     const pipeline = new Pipeline(app, "Write");
-    const feed = new FeedSource(app, pipeline);
+    const feed = new UnitTestSource(app, pipeline);
     const sink = new AMQPSink(app, pipeline, "AMQPConnection", { config: { exchange: "", routing_key: target, content_type: "application/octet-stream" } });
     pipeline.build(feed, sink);
     app.pumpService.addPipeline(pipeline);
@@ -117,7 +117,7 @@ describeWithServer("AMQPSource / AMQPSink against RabbitMQ", "AMQP_URL", (url) =
     const app = createApp(conf);
     app.pumpService.addConnection(new AMQPConnection(app, "AMQPConnection"));
     const pipeline = new Pipeline(app, "Full");
-    const collect = new CollectSink<AMQPMessage>(app, pipeline);
+    const collect = new UnitTestSink<AMQPMessage>(app, pipeline);
     const source = new AMQPFullMessageSource(app, pipeline, "AMQPConnection", { config: { queue: input } });
     pipeline.build(source, collect);
     app.pumpService.addPipeline(pipeline);
@@ -184,7 +184,7 @@ describeWithServer("AMQPSource / AMQPSink against RabbitMQ", "AMQP_URL", (url) =
     const app = createApp(conf);
     app.pumpService.addConnection(new AMQPConnection(app, "AMQPConnection"));
     const pipeline = new Pipeline(app, "Hard");
-    const collect = new CollectSink<Buffer>(app, pipeline);
+    const collect = new UnitTestSink<Buffer>(app, pipeline);
     const boom = new (class extends Processor<Buffer, Buffer> {
       process(_context: Context, event: Buffer): Buffer {
         if (event.toString() === "boom") throw new Error("boom");
@@ -214,7 +214,7 @@ describeWithServer("AMQPSource / AMQPSink against RabbitMQ", "AMQP_URL", (url) =
         return true; // soft: drop it and go on
       }
     })(app, "Missing");
-    const feed = new FeedSource(app, pipeline);
+    const feed = new UnitTestSource(app, pipeline);
     const sink = new AMQPSink(app, pipeline, "AMQPConnection", { config: { exchange: "!context" } });
     pipeline.build(feed, sink);
     app.pumpService.addPipeline(pipeline);

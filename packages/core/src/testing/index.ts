@@ -2,6 +2,8 @@ export { ProcessorTestCase, type ProcessorSpec, type ProcessorTestCaseOptions } 
 export { ManualClock } from "./manual-clock.js";
 export { UnitTestSource } from "./unit-test-source.js";
 export { UnitTestSink } from "./unit-test-sink.js";
+export { settlements, type Settlements } from "./settlements.js";
+export { createApp, runApp, type RunningApp } from "./run-app.js";
 export { TcpProxy, freePort } from "./tcp-proxy.js";
 export { until } from "./until.js";
 export type { ConformanceCase, NotApplicable } from "./conformance/case.js";

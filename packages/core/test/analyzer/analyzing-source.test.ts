@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError, Pipeline, PubSubTrigger, TriggerSource, type Context, type PumpApplication } from "../../src/index.js";
 import { AnalyzingSource, TimeWindowAnalyzer, TimeWindowMatrix, addMatrix } from "../../src/analyzer/index.js";
-import { CollectSink, createApp, until } from "../helpers.js";
+import { UnitTestSink, createApp, until } from "../helpers.js";
 import { clockOf } from "../lookup/support.js";
 
 /** A window whose analysis is the hits per host. */
@@ -19,10 +19,10 @@ class CountHits extends TimeWindowAnalyzer<{ host: string; at: number }> {
   }
 }
 
-function emitting(app: PumpApplication, matrix: string | TimeWindowMatrix): { p: Pipeline; sink: CollectSink; source: AnalyzingSource } {
+function emitting(app: PumpApplication, matrix: string | TimeWindowMatrix): { p: Pipeline; sink: UnitTestSink; source: AnalyzingSource } {
   const p = new Pipeline(app, "Report");
   const source = new AnalyzingSource(app, p, matrix).on(new PubSubTrigger(app, "report!"));
-  const sink = new CollectSink(app, p);
+  const sink = new UnitTestSink(app, p);
   p.build(source, sink);
   return { p, sink, source };
 }

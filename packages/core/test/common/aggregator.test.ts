@@ -7,7 +7,7 @@ import {
   StringAggregationStrategy,
   type AggregatorOptions,
 } from "../../src/common/index.js";
-import { BufferSink, CollectSink, ListSource, createApp, settleLog } from "../helpers.js";
+import { BufferSink, UnitTestSink, ListSource, createApp, settleLog } from "../helpers.js";
 import { harness } from "./harness.js";
 
 const TEN = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"].map((message) => ({ message }));
@@ -31,14 +31,14 @@ async function aggregating<In, Out>(
   const app = options.app ?? createApp();
   const p = new Pipeline(app, "P");
   const aggregator = new Aggregator<In, Out>(app, p, options);
-  const sink = options.buffered === true ? new BufferSink<Out>(app, p) : new CollectSink<Out>(app, p);
+  const sink = options.buffered === true ? new BufferSink<Out>(app, p) : new UnitTestSink<Out>(app, p);
   p.setSource(new ListSource(app, p));
   p.appendProcessor(aggregator);
   if (options.between !== undefined) p.appendProcessor(options.between(app, p));
   p.appendProcessor(sink);
   await p.start();
   // Each test reads the kind of sink it asked for.
-  return { app, p, aggregator, sink: sink as CollectSink<Out>, buffer: sink as BufferSink<Out> };
+  return { app, p, aggregator, sink: sink as UnitTestSink<Out>, buffer: sink as BufferSink<Out> };
 }
 
 describe("Aggregator (BSPump's vectors)", () => {

@@ -15,14 +15,14 @@ import {
   StringAggregationStrategy,
   StringToBytesParser,
 } from "../../src/common/index.js";
-import { CollectSink, ListSource, createApp } from "../helpers.js";
+import { UnitTestSink, ListSource, createApp } from "../helpers.js";
 
 describe("common processors in typed chains", () => {
   it("build() type-checks a chain of them, and it runs", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
     const printed = new PassThrough();
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(
       new ListSource<string>(app, p),
       new StdJsonToDictParser<Record<string, unknown>>(app, p),
@@ -41,7 +41,7 @@ describe("common processors in typed chains", () => {
   it("generators and the aggregator carry their types on", async () => {
     const app = createApp();
     const p = new Pipeline(app, "P");
-    const sink = new CollectSink<Buffer>(app, p);
+    const sink = new UnitTestSink<Buffer>(app, p);
     p.build(
       new ListSource<Record<string, string>>(app, p),
       new MappingItemsGenerator<string, string>(app, p),

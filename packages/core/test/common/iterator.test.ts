@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { Pipeline, PubSubTrigger } from "../../src/index.js";
 import { IteratorGenerator, IteratorSource } from "../../src/common/index.js";
-import { BufferSink, CollectSink, createApp, settleLog, until } from "../helpers.js";
+import { BufferSink, UnitTestSink, createApp, settleLog, until } from "../helpers.js";
 import { harness, parseErrorOf } from "./harness.js";
 
 describe("IteratorGenerator", () => {
@@ -67,7 +67,7 @@ function iteratorPipeline<T>(iterable: Iterable<T> | AsyncIterable<T>, config?: 
   const app = createApp();
   const p = new Pipeline(app, "P");
   const source = new IteratorSource<T>(app, p, iterable, { config }).on(new PubSubTrigger(app, "go!"));
-  const sink = new CollectSink<T>(app, p);
+  const sink = new UnitTestSink<T>(app, p);
   p.build(source, sink);
   const cycles: number[] = [];
   p.pubsub.subscribe("bspump.pipeline.cycle_end!", () => cycles.push(sink.events.length));

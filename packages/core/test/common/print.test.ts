@@ -10,7 +10,7 @@ import {
   PrintProcessor,
   PrintSink,
 } from "../../src/common/index.js";
-import { CollectSink, ListSource, createApp, settleLog, until } from "../helpers.js";
+import { UnitTestSink, ListSource, createApp, settleLog, until } from "../helpers.js";
 import { harness } from "./harness.js";
 
 /** A stream that keeps what is written to it. */
@@ -186,7 +186,7 @@ describe("print backpressure", () => {
     const p = new Pipeline(app, "P");
     const stream = new PassThrough({ highWaterMark: 16 });
     const printer = new PrintProcessor<string>(app, p, { stream });
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     const source = new ListSource<string>(app, p);
     source.events = Array.from({ length: 50 }, (_, i) => `event ${i}`);
     source.batchSize = 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, Generator, Pipeline, type Context, type PumpApplication } from "../../src/index.js";
 import { AsyncLookup, Lookup, type LookupOptions } from "../../src/lookup/index.js";
-import { CollectSink, ListSource, createApp, until } from "../helpers.js";
+import { UnitTestSink, ListSource, createApp, until } from "../helpers.js";
 import { appWith, clockOf } from "./support.js";
 
 /** A "server" the test answers by hand: each fetch waits until the test resolves or rejects it. */
@@ -226,7 +226,7 @@ describe("AsyncLookup", () => {
     const p = new Pipeline(app, "P");
     const source = new ListSource<{ user: string }>(app, p);
     source.events = [{ user: "alice" }, { user: "alice" }, { user: "zoe" }];
-    const sink = new CollectSink(app, p);
+    const sink = new UnitTestSink(app, p);
     p.build(source, new Enricher(app, p), sink);
     await p.start();
     await until(() => sink.events.length === 3, "three events");

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, Pipeline, Processor, Source, type Context, type PumpApplication } from "../../src/index.js";
 import { DictionaryLookup, unregisterLookupProvider } from "../../src/lookup/index.js";
-import { CollectSink, ListSource, captureLogs, createApp, until } from "../helpers.js";
+import { UnitTestSink, ListSource, captureLogs, createApp, until } from "../helpers.js";
 import { appWith, clockOf, memory, memoryGates, memoryLoads, tempDir, useMemoryProvider, type TempDir } from "./support.js";
 
 let tmp: TempDir;
@@ -55,11 +55,11 @@ describe("loading at start-up", () => {
     const p = new Pipeline(app, "P");
     const source = new ListSource<{ code: string }>(app, p);
     source.events = [{ code: "CZ" }, { code: "DE" }];
-    const sink = new CollectSink(app, p);
+    const sink = new UnitTestSink(app, p);
     p.build(source, new Enrich(app, p), sink);
     const q = new Pipeline(app, "Q");
     const peek = new Peek(app, q);
-    q.build(peek, new CollectSink(app, q));
+    q.build(peek, new UnitTestSink(app, q));
     app.pumpService.addPipelines(p, q);
     expect(lookup.loaded).toBe(false);
     await app.pumpService.initialize();

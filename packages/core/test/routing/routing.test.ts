@@ -12,7 +12,7 @@ import {
   type Context,
   type PumpApplication,
 } from "../../src/index.js";
-import { Boom, BufferSink, CollectSink, ListSource, createApp, settleLog, until } from "../helpers.js";
+import { Boom, BufferSink, UnitTestSink, ListSource, createApp, settleLog, until } from "../helpers.js";
 
 /** Routes even numbers to Even.*InternalSource and odd ones to Odd.*InternalSource. */
 class ParitySink extends RouterSink<number> {
@@ -21,14 +21,14 @@ class ParitySink extends RouterSink<number> {
   }
 }
 
-class SlowSink extends CollectSink<number> {
+class SlowSink extends UnitTestSink<number> {
   override async process(context: Context, event: number): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     super.process(context, event);
   }
 }
 
-function target(app: PumpApplication, id: string, sink: (p: Pipeline) => CollectSink<number>, config?: Record<string, number>): { pipeline: Pipeline; sink: CollectSink<number>; source: InternalSource<number> } {
+function target(app: PumpApplication, id: string, sink: (p: Pipeline) => UnitTestSink<number>, config?: Record<string, number>): { pipeline: Pipeline; sink: UnitTestSink<number>; source: InternalSource<number> } {
   const pipeline = new Pipeline(app, id);
   const source = new InternalSource<number>(app, pipeline, { config });
   const s = sink(pipeline);
@@ -40,8 +40,8 @@ function target(app: PumpApplication, id: string, sink: (p: Pipeline) => Collect
 describe("routing between pipelines", () => {
   it("a RouterSink sends each event to the source it names; the target sees BSPump's { ancestor } context", async () => {
     const app = createApp();
-    const even = target(app, "Even", (p) => new CollectSink(app, p));
-    const odd = target(app, "Odd", (p) => new CollectSink(app, p));
+    const even = target(app, "Even", (p) => new UnitTestSink(app, p));
+    const odd = target(app, "Odd", (p) => new UnitTestSink(app, p));
     const router = new Pipeline(app, "Router");
     const source = new ListSource<number>(app, router);
     source.events = [1, 2, 3, 4, 5, 6];
@@ -84,8 +84,8 @@ describe("routing between pipelines", () => {
 
   it("the router's pipeline waits while the target pipeline is not ready", async () => {
     const app = createApp();
-    const even = target(app, "Even", (p) => new CollectSink(app, p));
-    target(app, "Odd", (p) => new CollectSink(app, p));
+    const even = target(app, "Even", (p) => new UnitTestSink(app, p));
+    target(app, "Odd", (p) => new UnitTestSink(app, p));
     const router = new Pipeline(app, "Router");
     router.build(new ListSource(app, router), new ParitySink(app, router));
     app.pumpService.addPipeline(router);
@@ -104,7 +104,7 @@ describe("routing between pipelines", () => {
     const app = createApp();
     const p = new Pipeline(app, "Q");
     const source = new InternalSource<number>(app, p, { config: { queue_max_size: 2 } });
-    const sink = new CollectSink<number>(app, p);
+    const sink = new UnitTestSink<number>(app, p);
     p.build(source, sink);
     source.put({}, 1);
     source.put({}, 2);
@@ -137,7 +137,7 @@ describe("routing between pipelines", () => {
     const app = createApp();
     const p = new Pipeline(app, "D");
     const source = new DirectSource<string>(app, p);
-    const sink = new CollectSink<string>(app, p);
+    const sink = new UnitTestSink<string>(app, p);
     p.build(source, sink);
     await p.start();
     source.put({ k: 1 }, "now");
@@ -148,7 +148,7 @@ describe("routing between pipelines", () => {
   });
 });
 
-function tee(app: PumpApplication): { main: Pipeline; mainSink: CollectSink<{ v: number }>; copy: Pipeline; copySink: CollectSink<{ v: number }> } {
+function tee(app: PumpApplication): { main: Pipeline; mainSink: UnitTestSink<{ v: number }>; copy: Pipeline; copySink: UnitTestSink<{ v: number }> } {
   class Mutate extends Processor<{ v: number }, { v: number }> {
     process(_c: Context, e: { v: number }): { v: number } {
       e.v *= 10;
@@ -156,10 +156,10 @@ function tee(app: PumpApplication): { main: Pipeline; mainSink: CollectSink<{ v:
     }
   }
   const main = new Pipeline(app, "Main");
-  const mainSink = new CollectSink<{ v: number }>(app, main);
+  const mainSink = new UnitTestSink<{ v: number }>(app, main);
   main.build(new ListSource(app, main), new TeeProcessor(app, main), mainSink);
   const copy = new Pipeline(app, "Copy");
-  const copySink = new CollectSink<{ v: number }>(app, copy);
+  const copySink = new UnitTestSink<{ v: number }>(app, copy);
   copy.build(new TeeSource(app, copy).bind("Main.TeeProcessor"), new Mutate(app, copy), copySink);
   app.pumpService.addPipelines(main, copy);
   return { main, mainSink, copy, copySink };
@@ -183,7 +183,7 @@ describe("tee", () => {
     const mainSink = new BufferSink<string>(app, main);
     main.build(new ListSource(app, main), new TeeProcessor(app, main).bind("Branch.*InternalSource"), mainSink);
     const branch = new Pipeline(app, "Branch");
-    const branchSink = new CollectSink<string>(app, branch);
+    const branchSink = new UnitTestSink<string>(app, branch);
     branch.build(new InternalSource(app, branch), new Boom(app, branch), branchSink);
     app.pumpService.addPipelines(main, branch);
     await app.pumpService.initialize();
@@ -212,7 +212,7 @@ describe("orderly stop across routed pipelines", () => {
     const evenSink = new BufferSink<number>(app, even);
     even.build(new InternalSource(app, even, { config: { queue_max_size: 100 } }), evenSink);
     const odd = new Pipeline(app, "Odd");
-    odd.build(new InternalSource(app, odd), new CollectSink(app, odd));
+    odd.build(new InternalSource(app, odd), new UnitTestSink(app, odd));
     app.pumpService.addPipelines(even, odd, feeder);
     const log = settleLog();
     source.contexts = (i) => log.track(i);
@@ -232,10 +232,10 @@ describe("error routes", () => {
   it("sends a failed event to another pipeline with the error and the component in its context, and goes on", async () => {
     const app = createApp();
     const errors = new Pipeline(app, "Errors");
-    const errorSink = new CollectSink<string>(app, errors);
+    const errorSink = new UnitTestSink<string>(app, errors);
     errors.build(new InternalSource(app, errors), errorSink);
     const main = new Pipeline(app, "Main");
-    const sink = new CollectSink<string>(app, main);
+    const sink = new UnitTestSink<string>(app, main);
     main.build(new ListSource(app, main), new Boom(app, main), sink);
     main.setErrorRoute("Errors.*InternalSource");
     app.pumpService.addPipelines(errors, main);
@@ -259,9 +259,9 @@ describe("error routes", () => {
   it("can send failed events to a sink of the pipeline's own; when that fails too the error is hard", async () => {
     const app = createApp();
     const main = new Pipeline(app, "Main");
-    const errorSink = new CollectSink<string>(app, main, { id: "ErrorSink" });
-    main.build(new ListSource(app, main), new Boom(app, main), new CollectSink(app, main));
-    expect(() => main.setErrorRoute(main.locateProcessor("CollectSink") as CollectSink)).toThrow(/must not be in the chain/);
+    const errorSink = new UnitTestSink<string>(app, main, { id: "ErrorSink" });
+    main.build(new ListSource(app, main), new Boom(app, main), new UnitTestSink(app, main));
+    expect(() => main.setErrorRoute(main.locateProcessor("UnitTestSink") as UnitTestSink)).toThrow(/must not be in the chain/);
     main.setErrorRoute(errorSink);
     await main.start();
     await main.processBatch(["bad"]);

@@ -48,9 +48,9 @@ describe("metrics", () => {
     expect(metrics.Orders!.readyDutyCycle).toBeGreaterThan(0);
     expect(metrics.Orders!.readyDutyCycle).toBeLessThanOrEqual(1);
     const profiler = metrics.Orders!.profiler as Record<string, { runs: number; duration: number }>;
-    expect(Object.keys(profiler)).toEqual(["DropOdd", "CollectSink"]);
+    expect(Object.keys(profiler)).toEqual(["DropOdd", "UnitTestSink"]);
     expect(profiler.DropOdd!.runs).toBe(10);
-    expect(profiler.CollectSink!.runs).toBe(5);
+    expect(profiler.UnitTestSink!.runs).toBe(5);
     expect(profiler.DropOdd!.duration).toBeGreaterThanOrEqual(0);
   });
 
@@ -123,7 +123,7 @@ describe("metrics", () => {
       expect(value(families, "bspump_pipeline_ready", { pipeline: "Broken" })).toBe(0);
       expect(value(families, "bspump_pipeline_in_error", { pipeline: "Broken" })).toBe(1);
       expect(value(families, "bspump_processor_runs_total", { pipeline: "Orders", processor: "DropOdd" })).toBe(10);
-      expect(value(families, "bspump_processor_runs_total", { pipeline: "Orders", processor: "CollectSink" })).toBe(5);
+      expect(value(families, "bspump_processor_runs_total", { pipeline: "Orders", processor: "UnitTestSink" })).toBe(5);
       expect(family(families, "bspump_processor_runs_total").metrics).toHaveLength(4);
     }
   });

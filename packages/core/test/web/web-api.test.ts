@@ -44,7 +44,7 @@ describe("REST API: pipelines", () => {
       Processors: [
         [
           { Id: "DropOdd", Class: "DropOdd", PipelineId: "Orders" },
-          { Id: "CollectSink", Class: "CollectSink", PipelineId: "Orders" },
+          { Id: "UnitTestSink", Class: "UnitTestSink", PipelineId: "Orders" },
         ],
       ],
       Metrics: { in: 10, out: 5, drop: 5, warning: 0, error: 0 },

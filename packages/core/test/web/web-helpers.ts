@@ -1,7 +1,7 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { ConfigFile, Pipeline, Processor, PumpApplication, type Context } from "../../src/index.js";
 import { WebServer } from "../../src/web/index.js";
-import { Boom, CollectSink, ListSource, until } from "../helpers.js";
+import { Boom, UnitTestSink, ListSource, until } from "../helpers.js";
 
 /** Drops odd numbers. */
 export class DropOdd extends Processor<number, number> {
@@ -56,9 +56,9 @@ export async function startPump(conf: string, setup: (app: PumpApplication) => v
 
 export interface Fixture {
   orders: Pipeline;
-  ordersSink: CollectSink<number>;
+  ordersSink: UnitTestSink<number>;
   broken: Pipeline;
-  brokenSink: CollectSink<string>;
+  brokenSink: UnitTestSink<string>;
 }
 
 /**
@@ -69,14 +69,14 @@ export function buildFixture(app: PumpApplication, ordersId = "Orders"): Fixture
   const orders = new Pipeline(app, ordersId);
   const ordersSource = new ListSource<number>(app, orders);
   ordersSource.events = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const ordersSink = new CollectSink<number>(app, orders);
+  const ordersSink = new UnitTestSink<number>(app, orders);
   orders.build(ordersSource, new DropOdd(app, orders), ordersSink);
 
   const broken = new Pipeline(app, "Broken");
   const brokenSource = new ListSource<string>(app, broken);
   brokenSource.events = ["a", "bad", "c"];
   brokenSource.batchSize = 1;
-  const brokenSink = new CollectSink<string>(app, broken);
+  const brokenSink = new UnitTestSink<string>(app, broken);
   broken.build(brokenSource, new Boom(app, broken), brokenSink);
 
   app.pumpService.addPipelines(orders, broken);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { ElasticSearchConnection } from "../../src/connection.js";
 import { ElasticSearchRequestError } from "../../src/errors.js";
 import { ElasticSearchLookup } from "../../src/lookup.js";
-import { CollectSink, createApp, deleteIndices, FeedSource, testClient, uniqueIndex, until } from "../helpers.js";
+import { UnitTestSink, createApp, deleteIndices, UnitTestSource, testClient, uniqueIndex, until } from "../helpers.js";
 
 type Doc = Record<string, unknown>;
 
@@ -114,8 +114,8 @@ describeWithServer("ElasticSearchLookup against the node", "ES_URL", (url) => {
       }
     }
     const pipeline = new Pipeline(app, "Enrich");
-    const source = new FeedSource<Doc>(app, pipeline);
-    const sink = new CollectSink<Doc>(app, pipeline);
+    const source = new UnitTestSource<Doc>(app, pipeline);
+    const sink = new UnitTestSink<Doc>(app, pipeline);
     pipeline.build(source, new Enrich(app, pipeline), sink);
     await connection.connect();
     await pipeline.start();

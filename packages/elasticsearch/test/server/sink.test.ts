@@ -6,7 +6,7 @@ import { ElasticSearchConnection } from "../../src/connection.js";
 import type { DataFeeder } from "../../src/data-feeder.js";
 import { ElasticSearchItemError } from "../../src/errors.js";
 import { ElasticSearchSink } from "../../src/sink.js";
-import { CollectSink, createApp, deleteIndices, GeneratedSource, readAll, SoftPipeline, testClient, tracker, uniqueIndex, until } from "../helpers.js";
+import { UnitTestSink, createApp, deleteIndices, GeneratedSource, readAll, SoftPipeline, testClient, tracker, uniqueIndex, until } from "../helpers.js";
 
 type Doc = Record<string, unknown>;
 
@@ -170,12 +170,12 @@ describeWithServer("ElasticSearchSink against the node", "ES_URL", (url) => {
   it("an error route receives the rejected events with Elasticsearch's reason in the context; a create of an existing _id is a version conflict", async () => {
     const index = `${prefix}-route-errors`;
     await client.index({ index, id: "taken", document: { n: -1 }, refresh: true });
-    let errors: CollectSink<Doc> | undefined;
+    let errors: UnitTestSink<Doc> | undefined;
     const events = Array.from({ length: 10 }, (_, i) => ({ _id: i === 4 ? "taken" : String(i), n: i }));
     const run = await runSink(url, events, { index, data_feeder: "create" }, {
       pipeline: (app) => {
         const pipeline = new Pipeline(app, "Routed");
-        errors = new CollectSink<Doc>(app, pipeline, { id: "Errors" });
+        errors = new UnitTestSink<Doc>(app, pipeline, { id: "Errors" });
         pipeline.setErrorRoute(errors);
         return pipeline;
       },

@@ -6,7 +6,7 @@ import { ElasticSearchAggsSource } from "../../src/aggs-source.js";
 import { ElasticSearchConnection } from "../../src/connection.js";
 import { ElasticSearchSource, ES_HIT_ID, ES_HIT_INDEX } from "../../src/source.js";
 import type { RequestBody } from "../../src/request-body.js";
-import { CollectSink, createApp, deleteIndices, testClient, uniqueIndex, until } from "../helpers.js";
+import { UnitTestSink, createApp, deleteIndices, testClient, uniqueIndex, until } from "../helpers.js";
 
 type Doc = Record<string, unknown>;
 
@@ -21,7 +21,7 @@ async function sourceRig<S extends ElasticSearchSource | ElasticSearchAggsSource
   app.pumpService.addConnection(connection);
   const pipeline = new Pipeline(app, "SourcePipeline");
   const source = make(app, pipeline);
-  const sink = new CollectSink<Doc>(app, pipeline);
+  const sink = new UnitTestSink<Doc>(app, pipeline);
   pipeline.build(source, sink);
   let cycles = 0;
   pipeline.pubsub.subscribe("bspump.pipeline.cycle_end!", () => {

@@ -3,7 +3,7 @@ import { influxSettings } from "@pump/test-servers";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, expect, it } from "vitest";
 import { InfluxDBConnection, InfluxDBDeliveryError, InfluxDBPointError, InfluxDBSink, type InfluxEvent } from "../../src/index.js";
-import { createApp, FeedSource, InfluxQL, runApp, settlements, TcpProxy, unique, until } from "../helpers.js";
+import { createApp, UnitTestSource, InfluxQL, runApp, settlements, TcpProxy, unique, until } from "../helpers.js";
 
 /** A pipeline whose errors are soft (dropped and counted) and kept for the test. */
 class Lenient extends Pipeline {
@@ -48,7 +48,7 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
     const app = createApp(conf(options.at, options.extra));
     app.pumpService.addConnection(new InfluxDBConnection(app, "InfluxDBConnection"));
     const pipeline = options.lenient === true ? new Lenient(app, "Write") : new Pipeline(app, "Write");
-    const feed = new FeedSource<InfluxEvent>(app, pipeline);
+    const feed = new UnitTestSource<InfluxEvent>(app, pipeline);
     const sink = new InfluxDBSink(app, pipeline, "InfluxDBConnection", { config });
     pipeline.build(feed, sink);
     app.pumpService.addPipeline(pipeline);

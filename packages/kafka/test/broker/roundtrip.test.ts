@@ -2,7 +2,7 @@ import { Pipeline, Processor, type Context } from "@pump/core";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { expect, it } from "vitest";
 import { KafkaConnection, KafkaKeyFilter, KafkaSink, KafkaSource, KafkaTopicInitializer } from "../../src/index.js";
-import { CollectSink, committedTotal, committedToEnd, createApp, createTopic, produce, runApp, testKafka, TopicReader, unique, until, withAdmin } from "../helpers.js";
+import { UnitTestSink, committedTotal, committedToEnd, createApp, createTopic, produce, runApp, testKafka, TopicReader, unique, until, withAdmin } from "../helpers.js";
 
 /** Sends events whose JSON says route "b" to another topic, by setting context.kafka_topic. */
 class Route extends Processor<Buffer | null, Buffer | null> {
@@ -84,11 +84,11 @@ describeWithServer("KafkaSource → KafkaSink against the broker", "KAFKA_BROKER
     const app = createApp(conf);
     app.pumpService.addConnection(new KafkaConnection(app, "KafkaConnection"));
     const writer = new Pipeline(app, "Write");
-    const { FeedSource } = await import("../helpers.js");
-    const feed = new FeedSource(app, writer);
+    const { UnitTestSource } = await import("../helpers.js");
+    const feed = new UnitTestSource(app, writer);
     writer.build(feed, new KafkaSink(app, writer, "KafkaConnection", { config: { topic } }));
     const reader = new Pipeline(app, "Read");
-    const collect = new CollectSink<Buffer | null>(app, reader);
+    const collect = new UnitTestSink<Buffer | null>(app, reader);
     reader.build(new KafkaSource(app, reader, "KafkaConnection", { config: { topic, group_id: `${topic}-g` } }), collect);
     app.pumpService.addPipelines(writer, reader);
     const pump = runApp(app);
@@ -150,7 +150,7 @@ describeWithServer("KafkaSource → KafkaSink against the broker", "KAFKA_BROKER
     const app = createApp(conf);
     app.pumpService.addConnection(new KafkaConnection(app, "KafkaConnection"));
     const pipeline = new Pipeline(app, "Filter");
-    const collect = new CollectSink<Buffer | null>(app, pipeline);
+    const collect = new UnitTestSink<Buffer | null>(app, pipeline);
     pipeline.build(
       new KafkaSource(app, pipeline, "KafkaConnection", { config: { topic, group_id: `${topic}-g` } }),
       new KafkaKeyFilter(app, pipeline, ["k1", Buffer.from("k3")]),

@@ -2,7 +2,7 @@ import { Pipeline, type Context } from "@pump/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { KAFKA_SOURCE, KafkaClientError, KafkaSink } from "../../src/index.js";
 import { FakeKafkaConnection, type FakeProducer } from "../fake-client.js";
-import { createApp, FeedSource, settlements, until } from "../helpers.js";
+import { createApp, UnitTestSource, settlements, until } from "../helpers.js";
 
 class SoftPipeline extends Pipeline {
   override handleError(): boolean {
@@ -12,7 +12,7 @@ class SoftPipeline extends Pipeline {
 
 interface Rig {
   pipeline: Pipeline;
-  source: FeedSource;
+  source: UnitTestSource;
   sink: KafkaSink;
   producer: () => FakeProducer;
 }
@@ -26,7 +26,7 @@ async function rig(config: Record<string, string | number | boolean>, soft = fal
   const app = createApp();
   const connection = app.pumpService.addConnection(new FakeKafkaConnection(app));
   const pipeline = soft ? new SoftPipeline(app, "P") : new Pipeline(app, "P");
-  const source = new FeedSource(app, pipeline);
+  const source = new UnitTestSource(app, pipeline);
   const sink = new KafkaSink(app, pipeline, "KafkaConnection", { config: { topic: "out", "linger.ms": 0, ...config } });
   pipeline.build(source, sink);
   await pipeline.start();

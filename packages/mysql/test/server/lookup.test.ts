@@ -2,7 +2,7 @@ import { Pipeline, Processor, type Context } from "@pump/core";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MySQLConnection, MySQLLookup, MySQLQueryError } from "../../src/index.js";
-import { CollectSink, createApp, FeedSource, runApp, TestDatabase, until } from "../helpers.js";
+import { UnitTestSink, createApp, UnitTestSource, runApp, TestDatabase, until } from "../helpers.js";
 
 type Order = { id: number; user: number; name?: string | undefined };
 
@@ -29,10 +29,10 @@ describeWithServer("MySQLLookup against MariaDB", "MYSQL_URL", (serverUrl) => {
     app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const lookup = app.pumpService.addLookup(new MySQLLookup(app, "MySQLConnection", { id: "Users" }));
     const pipeline = new Pipeline(app, "Enrich");
-    const feed = new FeedSource<Order>(app, pipeline);
+    const feed = new UnitTestSource<Order>(app, pipeline);
     const enrich = new Enrich(app, pipeline);
     enrich.lookup = lookup;
-    const collect = new CollectSink<Order>(app, pipeline);
+    const collect = new UnitTestSink<Order>(app, pipeline);
     pipeline.build(feed, enrich, collect);
     app.pumpService.addPipeline(pipeline);
     const run = runApp(app);

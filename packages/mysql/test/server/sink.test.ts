@@ -2,7 +2,7 @@ import { Pipeline, Source } from "@pump/core";
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MySQLConnection, MySQLDeliveryError, MySQLRowError, MySQLSink } from "../../src/index.js";
-import { createApp, FeedSource, runApp, settlements, TcpProxy, TestDatabase, until } from "../helpers.js";
+import { createApp, UnitTestSource, runApp, settlements, TcpProxy, TestDatabase, until } from "../helpers.js";
 
 /** A pipeline whose errors are soft (dropped and counted) and kept for the test. */
 class Lenient extends Pipeline {
@@ -43,7 +43,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
     const app = createApp(conf());
     app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const p = pipeline?.(app) ?? new Pipeline(app, "Write");
-    const feed = new FeedSource<Record<string, unknown>>(app, p);
+    const feed = new UnitTestSource<Record<string, unknown>>(app, p);
     const sink = new MySQLSink(app, p, "MySQLConnection", { config: { table, ...config } });
     p.build(feed, sink);
     app.pumpService.addPipeline(p);
@@ -202,7 +202,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
     const app = createApp(`[connection:MySQLConnection]\nurl=${url}\nreconnect_delay=0.05\n`);
     app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const pipeline = new Pipeline(app, "Late");
-    const feed = new FeedSource<Record<string, unknown>>(app, pipeline);
+    const feed = new UnitTestSource<Record<string, unknown>>(app, pipeline);
     const sink = new MySQLSink(app, pipeline, "MySQLConnection", {
       config: { table: "late", columns: "id", batch_size: 50, "watermark.high": 100, "watermark.low": 50, retry_delay: 0.05, retry_delay_max: 0.2 },
     });

@@ -2,7 +2,7 @@ import { Pipeline, PubSubTrigger, RunOnceTrigger, Sink, type Context } from "@pu
 import { describeWithServer } from "@pump/test-servers/vitest";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MySQLConnection, MySQLQueryError, MySQLSink, MySQLSource, type MySQLRow } from "../../src/index.js";
-import { CollectSink, createApp, runApp, TcpProxy, TestDatabase, until } from "../helpers.js";
+import { UnitTestSink, createApp, runApp, TcpProxy, TestDatabase, until } from "../helpers.js";
 
 /** Records the size of each batch the pipeline gets from the source. */
 class ChunkedSource extends MySQLSource {
@@ -37,7 +37,7 @@ describeWithServer("MySQLSource against MariaDB", "MYSQL_URL", (serverUrl) => {
     app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const pipeline = new Pipeline(app, "Read");
     const source = new ChunkedSource(app, pipeline, "MySQLConnection", { config: { query: "SELECT id, name, price, added FROM items ORDER BY id", chunk_size: 1000 } });
-    const collect = new CollectSink<MySQLRow>(app, pipeline);
+    const collect = new UnitTestSink<MySQLRow>(app, pipeline);
     pipeline.build(source.on(new RunOnceTrigger(app)), collect);
     app.pumpService.addPipeline(pipeline);
     expect(await runApp(app).done).toBe(0); // RunOnceTrigger: one cycle, then the application stops
@@ -114,7 +114,7 @@ describeWithServer("MySQLSource against MariaDB", "MYSQL_URL", (serverUrl) => {
     app.pumpService.addConnection(new MySQLConnection(app, "MySQLConnection"));
     const pipeline = new Pipeline(app, "Bad");
     const source = new MySQLSource(app, pipeline, "MySQLConnection", { config: { query: "SELECT * FROM no_such_table" } });
-    pipeline.build(source.on(new PubSubTrigger(app, "go!")), new CollectSink(app, pipeline));
+    pipeline.build(source.on(new PubSubTrigger(app, "go!")), new UnitTestSink(app, pipeline));
     app.pumpService.addPipeline(pipeline);
     const run = runApp(app);
     await run.started;

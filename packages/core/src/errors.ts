@@ -15,6 +15,7 @@ export type PumpErrorCode =
   | "PUMP_DUPLICATE"
   | "PUMP_STOPPED"
   | "PUMP_DELIVERY"
+  | "PUMP_UNDELIVERED"
   | "PUMP_USAGE"
   | "PUMP_QUEUE_FULL"
   | "PUMP_ROUTING"
@@ -130,6 +131,17 @@ export class StoppedError extends PumpError {
 export class DeliveryError extends PumpError {
   constructor(message: string) {
     super("PUMP_DELIVERY", message);
+  }
+}
+
+/** A sink gave up on events: the server refused them, or could not be reached before their delivery timeout. */
+export class UndeliveredError extends PumpError {
+  /** How many events were given up on together. */
+  readonly events: number;
+
+  constructor(message: string, events: number, options?: ErrorOptions) {
+    super("PUMP_UNDELIVERED", message, options);
+    this.events = events;
   }
 }
 

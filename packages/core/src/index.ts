@@ -11,6 +11,7 @@ export { ProcessorBase, type ProcessorProfile } from "./component/processor-base
 export { Processor, type ProcessResult } from "./component/processor.js";
 export { Generator } from "./component/generator.js";
 export { Sink } from "./component/sink.js";
+export { BatchSink, type BatchEntry, type BatchLimits, type BatchOutcome, type BatchSinkStats } from "./component/batch-sink.js";
 export { Source, isStopSignal } from "./component/source.js";
 export { TriggerSource } from "./component/trigger-source.js";
 export { Connection } from "./component/connection.js";
@@ -59,6 +60,7 @@ export {
   DuplicateError,
   StoppedError,
   DeliveryError,
+  UndeliveredError,
   UsageError,
   QueueFullError,
   RoutingError,

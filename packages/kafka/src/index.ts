@@ -1,6 +1,6 @@
 export { KafkaConnection, type TopicsPreparer } from "./connection.js";
 export { KafkaSource } from "./source.js";
-export { KafkaSink, type KafkaSinkStats } from "./sink.js";
+export { KafkaSink } from "./sink.js";
 export { KafkaKeyFilter } from "./key-filter.js";
 export { KafkaTopicInitializer, TOPIC_CONFIG_OPTIONS, type TopicDeclaration } from "./topic-initializer.js";
 export { KAFKA_SOURCE, type KafkaContext, type KafkaOrigin, type HeaderValue, type HeadersInput } from "./context.js";

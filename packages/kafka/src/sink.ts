@@ -1,8 +1,8 @@
-import { setTimeout as delay } from "node:timers/promises";
 import {
+  BatchSink,
   ConfigError,
-  deliveryOf,
-  Sink,
+  type BatchEntry,
+  type BatchOutcome,
   type ComponentOptions,
   type ConfigValues,
   type Context,
@@ -19,32 +19,12 @@ import { keyOf, optBool, optChoice, optCount, optString } from "./options.js";
 /** Broker errors about a record of the request (not the topic, the connection or the rights): the rest of the request would be taken. */
 const REFUSED_RECORD = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "CORRUPT_MESSAGE", "INVALID_RECORD", "INVALID_TIMESTAMP"]);
 
-interface Item {
-  record: KafkaRecord;
-  context: Context;
-  event: unknown;
-  size: number;
-  /** performance.now() when the sink took it. */
-  at: number;
-}
-
-export interface KafkaSinkStats {
-  /** Events the broker acknowledged. */
-  delivered: number;
-  /** Sends that failed and were tried again. */
-  retries: number;
-  /** Events given up on (permanent error, or `delivery.timeout.ms` passed). */
-  failed: number;
-  /** Times the sink throttled the pipeline because its buffer was full. */
-  throttled: number;
-}
-
 /**
  * Writes events to Kafka. The topic is `context.kafka_topic` when a processor set it (not the one a
  * `KafkaSource` read from), else the sink's `topic`; the key is `context.kafka_key`, the headers
  * `context.kafka_headers` (see `encode.ts` for how values, keys and headers become bytes).
  *
- * Events are buffered and sent in batches, one request at a time (so records keep their order), as
+ * A `BatchSink`: events are buffered and sent in batches, one request at a time (so records keep their order), as
  * soon as a batch is full or `linger.ms` passed. Each event's delivery is confirmed only when the
  * broker acknowledged it (`acks`). Transient failures are retried with exponential backoff for up
  * to `delivery.timeout.ms`; then, or on a permanent error, the events go through the pipeline's
@@ -53,7 +33,7 @@ export interface KafkaSinkStats {
  * more than `watermark.high` events or `watermark.high_bytes` bytes the pipeline is throttled, until
  * it is back under both low watermarks. `stop()` sends what is left.
  */
-export class KafkaSink extends Sink<unknown> {
+export class KafkaSink extends BatchSink<unknown, KafkaRecord> {
   static override ConfigDefaults: ConfigValues = {
     topic: "unconfigured",
     encoding: "utf-8",
@@ -77,36 +57,15 @@ export class KafkaSink extends Sink<unknown> {
     "allow.auto.create.topics": true,
   };
 
-  override readonly confirmsDelivery = true;
   readonly connection: KafkaConnection;
   readonly topic: string;
-  readonly stats: KafkaSinkStats = { delivered: 0, retries: 0, failed: 0, throttled: 0 };
   readonly #encoding: BufferEncoding;
-  readonly #high: number;
-  readonly #low: number;
-  readonly #highBytes: number;
-  readonly #lowBytes: number;
-  readonly #batchCount: number;
-  readonly #batchBytes: number;
-  readonly #lingerMs: number;
   readonly #maxMessageBytes: number;
-  readonly #deliveryTimeoutMs: number;
-  readonly #backoffMs: number;
-  readonly #backoffMaxMs: number;
   readonly #acks: -1 | 0 | 1;
   readonly #ackTimeoutMs: number;
   readonly #compression: Compression;
   readonly #idempotent: boolean;
   readonly #autoCreate: boolean;
-
-  #queue: Item[] = [];
-  #queuedBytes = 0;
-  #inflight = 0;
-  #inflightBytes = 0;
-  #throttling = false;
-  #closing = false;
-  #wake: PromiseWithResolvers<void> | undefined;
-  #loop: Promise<void> | undefined;
   #producer: KafkaProducerClient | undefined;
 
   constructor(app: PumpApplication, pipeline: Pipeline, connection: string | KafkaConnection, options: ComponentOptions = {}) {
@@ -120,17 +79,22 @@ export class KafkaSink extends Sink<unknown> {
     const encoding = c.get(encodingKey).trim().toLowerCase();
     if (!Buffer.isEncoding(encoding)) throw new ConfigError(`unknown encoding '${encoding}'`, { section: c.section, key: encodingKey }, "PUMP_CONFIG_VALUE");
     this.#encoding = encoding;
-    this.#high = optCount(c, 1, "watermark.high");
-    this.#low = Math.min(optCount(c, 0, "watermark.low"), this.#high);
-    this.#highBytes = optCount(c, 1, "watermark.high_bytes");
-    this.#lowBytes = Math.min(optCount(c, 0, "watermark.low_bytes"), this.#highBytes);
-    this.#batchCount = optCount(c, 1, "batch.num.messages");
-    this.#batchBytes = optCount(c, 1, "batch.size");
-    this.#lingerMs = optCount(c, 0, "linger.ms", "queue.buffering.max.ms");
+    const high = optCount(c, 1, "watermark.high");
+    const highBytes = optCount(c, 1, "watermark.high_bytes");
+    const backoffMs = optCount(c, 1, "retry.backoff.ms");
+    this.limits = {
+      batchSize: optCount(c, 1, "batch.num.messages"),
+      batchBytes: optCount(c, 1, "batch.size"),
+      lingerMs: optCount(c, 0, "linger.ms", "queue.buffering.max.ms"),
+      highEvents: high,
+      lowEvents: Math.min(optCount(c, 0, "watermark.low"), high),
+      highBytes,
+      lowBytes: Math.min(optCount(c, 0, "watermark.low_bytes"), highBytes),
+      deliveryTimeoutMs: optCount(c, 0, "delivery.timeout.ms", "message.timeout.ms"),
+      retryDelayMs: backoffMs,
+      retryDelayMaxMs: Math.max(optCount(c, 1, "retry.backoff.max.ms"), backoffMs),
+    };
     this.#maxMessageBytes = optCount(c, 1, "message.max.bytes");
-    this.#deliveryTimeoutMs = optCount(c, 0, "delivery.timeout.ms", "message.timeout.ms");
-    this.#backoffMs = optCount(c, 1, "retry.backoff.ms");
-    this.#backoffMaxMs = Math.max(optCount(c, 1, "retry.backoff.max.ms"), this.#backoffMs);
     const acks = optChoice(c, ["all", "-1", "1", "0"], "acks", "request.required.acks");
     this.#acks = acks === "all" || acks === "-1" ? -1 : acks === "1" ? 1 : 0;
     this.#ackTimeoutMs = optCount(c, 1, "request.timeout.ms");
@@ -143,25 +107,18 @@ export class KafkaSink extends Sink<unknown> {
     }
   }
 
-  /** Events taken and not yet acknowledged by the broker (queued and in flight). */
-  get buffered(): number {
-    return this.#queue.length + this.#inflight;
-  }
-
-  /** Bytes of the events taken and not yet acknowledged. */
-  get bufferedBytes(): number {
-    return this.#queuedBytes + this.#inflightBytes;
+  protected override get target(): string {
+    return `Kafka (topic ${this.topic})`;
   }
 
   override start(): void {
-    if (this.#loop !== undefined) return;
+    if (this.#producer !== undefined) return;
     if (!this.connection.acquire().supportsCompression(this.#compression)) {
       throw new ConfigError(`compression '${this.#compression}' needs a codec the Kafka client does not have`, {
         section: this.config.section,
         key: "compression.type",
       }, "PUMP_CONFIG_VALUE");
     }
-    this.#closing = false;
     this.#producer = this.connection.createProducer({
       acks: this.#acks,
       compression: this.#compression,
@@ -169,7 +126,7 @@ export class KafkaSink extends Sink<unknown> {
       ackTimeoutMs: this.#ackTimeoutMs,
       allowAutoTopicCreation: this.#autoCreate,
     });
-    this.#loop = this.#run(this.#producer);
+    super.start();
   }
 
   process(context: Context, event: unknown): void {
@@ -187,19 +144,12 @@ export class KafkaSink extends Sink<unknown> {
     if (size > this.#maxMessageBytes) {
       throw new KafkaEncodeError(`the record has ${size} bytes, more than message.max.bytes (${this.#maxMessageBytes})`);
     }
-    this.#queue.push({ record, context, event, size, at: performance.now() });
-    this.#queuedBytes += size;
-    this.#updateThrottle();
-    this.#signal();
+    this.enqueue(context, event, record, size);
   }
 
   /** Sends what is buffered, then closes the producer. Waits at most until the last events' `delivery.timeout.ms`. */
   override async stop(): Promise<void> {
-    this.#closing = true;
-    this.#signal();
-    const loop = this.#loop;
-    this.#loop = undefined;
-    await loop;
+    await super.stop();
     const producer = this.#producer;
     this.#producer = undefined;
     try {
@@ -207,144 +157,31 @@ export class KafkaSink extends Sink<unknown> {
     } catch (error) {
       this.log.warn("The Kafka producer did not close cleanly", { error });
     }
-    if (this.#throttling) {
-      this.#throttling = false;
-      this.pipeline.throttle(this, false);
-    }
   }
 
-  #signal(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.resolve();
+  /** Topic initializers first (they retry while the broker is down). */
+  protected override ready(): Promise<unknown> {
+    return this.connection.topicsReady();
   }
 
-  #sleep(ms: number): Promise<void> {
-    const wake = (this.#wake ??= Promise.withResolvers<void>());
-    if (ms === Infinity) return wake.promise;
-    return Promise.race([wake.promise, delay(ms, undefined, { ref: false })]);
+  protected async send(batch: readonly BatchEntry<KafkaRecord>[]): Promise<BatchOutcome> {
+    await this.#producer!.send(batch.map((entry) => entry.payload));
   }
 
-  #updateThrottle(): void {
-    const count = this.buffered;
-    const bytes = this.bufferedBytes;
-    if (!this.#throttling && (count >= this.#high || bytes >= this.#highBytes)) {
-      this.#throttling = true;
-      this.stats.throttled++;
-      this.pipeline.throttle(this, true);
-    } else if (this.#throttling && count <= this.#low && bytes <= this.#lowBytes) {
-      this.#throttling = false;
-      this.pipeline.throttle(this, false);
-    }
+  protected override isTransient(error: unknown): boolean {
+    return error instanceof KafkaClientError && error.retriable;
   }
 
-  async #run(producer: KafkaProducerClient): Promise<void> {
-    // Topic initializers first (they retry while the broker is down); a stop does not wait for them.
-    const topicsReady = this.connection.topicsReady().then(() => true);
-    while (!this.#closing && !(await Promise.race([topicsReady, this.#sleep(Infinity).then(() => false)]))) {
-      // woken by an event or by stop(): look again
-    }
-    for (;;) {
-      if (this.#queue.length === 0) {
-        if (this.#closing) return;
-        await this.#sleep(Infinity);
-        continue;
-      }
-      const full = this.#queue.length >= this.#batchCount || this.#queuedBytes >= this.#batchBytes;
-      if (!full && !this.#closing && !this.#throttling) {
-        const wait = this.#lingerMs - (performance.now() - this.#queue[0]!.at);
-        if (wait > 0) {
-          await this.#sleep(wait);
-          continue;
-        }
-      }
-      const batch = this.#take();
-      await this.#deliver(producer, batch);
-      this.#inflight = 0;
-      this.#inflightBytes = 0;
-      this.#updateThrottle();
-    }
+  /** The broker refuses the whole request for one record: halve until it stands alone, so the others go through. */
+  protected override refusesEntries(error: unknown): boolean {
+    return error instanceof KafkaClientError && error.type !== undefined && REFUSED_RECORD.has(error.type);
   }
 
-  /** The next batch: at most `batch.num.messages` events and `batch.size` bytes (at least one event). */
-  #take(): Item[] {
-    let n = 0;
-    let size = 0;
-    while (n < this.#queue.length && n < this.#batchCount) {
-      const next = this.#queue[n]!.size;
-      if (n > 0 && size + next > this.#batchBytes) break;
-      size += next;
-      n++;
-    }
-    const batch = this.#queue.splice(0, n);
-    this.#queuedBytes -= size;
-    this.#inflight = n;
-    this.#inflightBytes = size;
-    return batch;
-  }
-
-  async #deliver(producer: KafkaProducerClient, batch: Item[]): Promise<void> {
-    const deadline = batch[0]!.at + this.#deliveryTimeoutMs;
-    let backoff = this.#backoffMs;
-    let attempts = 0;
-    for (;;) {
-      try {
-        await producer.send(batch.map((item) => item.record));
-        break;
-      } catch (thrown) {
-        const error =
-          thrown instanceof KafkaClientError ? thrown : new KafkaClientError(`Cannot send to Kafka: ${(thrown as Error)?.message ?? String(thrown)}`, { cause: thrown, retriable: false });
-        const left = deadline - performance.now();
-        if (error.retriable && left > 0) {
-          attempts++;
-          this.stats.retries++;
-          if (attempts === 1) this.log.warn("Sending to Kafka failed; retrying", { error, events: batch.length });
-          else this.log.debug("Sending to Kafka failed again", { error, attempts });
-          await delay(Math.min(backoff, left), undefined, { ref: false });
-          backoff = Math.min(backoff * 2, this.#backoffMaxMs);
-          continue;
-        }
-        if (batch.length > 1 && error.type !== undefined && REFUSED_RECORD.has(error.type)) {
-          // the broker refuses the whole request for one record: halve until it stands alone, so the others go through
-          const half = batch.length >> 1;
-          await this.#deliver(producer, batch.slice(0, half));
-          await this.#deliver(producer, batch.slice(half));
-          return;
-        }
-        this.#giveUp(batch, error, attempts);
-        return;
-      }
-    }
-    if (attempts > 0) this.log.notice("Sending to Kafka works again", { attempts, events: batch.length });
-    this.stats.delivered += batch.length;
-    for (const item of batch) deliveryOf(item.context)?.done();
-  }
-
-  /**
-   * The sink gives up on a batch: the pipeline's error handling decides, as for an event a processor
-   * failed on. Hard (the default): the pipeline stops and every delivery fails (a Kafka source will
-   * read those records again). Soft or routed: the events are dropped (or routed) and confirmed.
-   */
-  #giveUp(batch: Item[], cause: KafkaClientError, attempts: number): void {
-    const error = new KafkaDeliveryError(
-      `gave up sending ${batch.length} event(s) to Kafka${attempts > 0 ? ` after ${attempts} retries` : ""}: ${cause.message}`,
-      batch.length,
-      { cause },
-    );
-    this.stats.failed += batch.length;
-    const first = batch[0]!;
-    const hard = this.pipeline.setError(first.context, first.event, error, this);
-    for (let i = 0; i < batch.length; i++) {
-      const item = batch[i]!;
-      const soft = i === 0 ? !hard : !hard && !this.pipeline.setError(item.context, item.event, error, this);
-      const delivery = deliveryOf(item.context);
-      if (delivery === undefined) continue;
-      if (soft) delivery.done();
-      else delivery.fail(error);
-    }
+  protected override deliveryError(message: string, events: number, cause: unknown): Error {
+    return new KafkaDeliveryError(message, events, { cause });
   }
 
   override restGet(): Record<string, unknown> {
-    return { ...super.restGet(), Topic: this.topic, Buffered: this.buffered, BufferedBytes: this.bufferedBytes, Stats: { ...this.stats } };
+    return { ...super.restGet(), Topic: this.topic };
   }
 }

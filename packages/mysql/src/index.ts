@@ -1,6 +1,6 @@
 export { MySQLConnection, isTransient, RETRY_ERRNOS, RETRY_CODES } from "./connection.js";
 export { MySQLSource, type MySQLRow, type MySQLSourceStats } from "./source.js";
-export { MySQLSink, ROW_ERRNOS, isRowError, buildInsert, quoteIdentifier, toParameter, type MySQLSinkStats } from "./sink.js";
+export { MySQLSink, ROW_ERRNOS, isRowError, buildInsert, quoteIdentifier, toParameter } from "./sink.js";
 export {
   MySQLError,
   MySQLRowError,

@@ -45,15 +45,15 @@ class EagerSink extends MemorySink<Item> {
 
 /** Never lets its buffer throttle the pipeline. */
 class UnboundedSink extends MemorySink<Item> {
-  override capacity = Number.POSITIVE_INFINITY;
+  constructor(...args: ConstructorParameters<typeof MemorySink<Item>>) {
+    super(...args);
+    this.limits = { ...this.limits, highEvents: Number.POSITIVE_INFINITY };
+  }
 }
 
-/** Drops what it holds when the pipeline stops. */
+/** Returns from stop without writing what it holds. */
 class ForgetfulSink extends MemorySink<Item> {
-
-  override async stop(): Promise<void> {
-    this.buffer.length = 0;
-  }
+  override async stop(): Promise<void> {}
 }
 
 /** Gives an event up (fails its delivery) on the first failed write instead of retrying. */

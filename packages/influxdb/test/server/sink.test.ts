@@ -75,7 +75,7 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
     await until(() => settled.size === events.length, "every event confirmed");
     expect([...settled.values()].every((s) => s === "done")).toBe(true);
     expect(await run.stop()).toBe(0);
-    expect(sink.stats).toMatchObject({ written: 8, lines: 9, rejected: 0, failed: 0 });
+    expect(sink.stats).toMatchObject({ delivered: 8, lines: 9, rejected: 0, failed: 0 });
 
     const rows = await influx.rows(m);
     expect(rows).toHaveLength(9);
@@ -99,9 +99,9 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
     const N = 12_345;
     const events = Array.from({ length: N }, (_, n) => ({ measurement: m, tags: { k: String(n % 7) }, fields: { n }, time: BigInt(n) }));
     await feed.feed(events);
-    await until(() => sink.stats.written === N, "every point written");
+    await until(() => sink.stats.delivered === N, "every point written");
     expect(await run.stop()).toBe(0);
-    expect(sink.stats.requests).toBeGreaterThanOrEqual(13);
+    expect(sink.stats.batches).toBeGreaterThanOrEqual(13);
     const [series] = await influx.query(`SELECT COUNT(n), SUM(n) FROM "${m}"`);
     expect(series!.values[0]!.slice(1)).toEqual([N, (N * (N - 1)) / 2]);
   });
@@ -126,7 +126,7 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
     expect(conflict!.lines).toEqual([`${m},n=42 v="text" 43`]);
     expect(unparsable!.reason).toMatch(/unable to parse/);
     expect(unparsable!.lines).toEqual([`${m},n=200 v= 201`]);
-    expect(sink.stats).toMatchObject({ written: N - 2, rejected: 2, isolated: 1 });
+    expect(sink.stats).toMatchObject({ delivered: N - 2, rejected: 2, isolated: 1 });
     expect([...settled.values()].every((s) => s === "done")).toBe(true); // soft errors confirm the dropped events
     const stored = (await influx.rows(m)).map((r) => Number(r.n)).toSorted((a, b) => a - b);
     expect(stored).toEqual(Array.from({ length: N }, (_, n) => n).filter((n) => n !== 42 && n !== 200));
@@ -156,7 +156,7 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
     const [error] = (pipeline as Lenient).errors as InfluxDBDeliveryError[];
     expect(error).toBeInstanceOf(InfluxDBDeliveryError);
     expect(error!.message).toMatch(/404|database not found/);
-    expect(sink.stats).toMatchObject({ failed: 2, written: 0 });
+    expect(sink.stats).toMatchObject({ failed: 2, delivered: 0 });
   });
 
   it("a server refusing connections at start: events wait and are retried, confirmed only once written", async () => {
@@ -192,7 +192,7 @@ describeWithServer("InfluxDBSink against InfluxDB", "INFLUX_URL", (url) => {
     pipeline.build(source, sink);
     app.pumpService.addPipeline(pipeline);
     const run = runApp(app);
-    await until(() => sink.stats.written === 30_000, "every point written", 6000);
+    await until(() => sink.stats.delivered === 30_000, "every point written", 6000);
     expect(await run.stop()).toBe(0);
     expect(sink.stats.throttled).toBeGreaterThan(1);
     // One batch of the source may land on top of the high watermark before the throttle takes effect.

@@ -148,7 +148,7 @@ describe("KafkaSink (client stand-in)", () => {
     expect(s.settled.get(4)).toBe("done");
     expect(producer().sent.map((records) => records.map((r) => String(r.value)))).toEqual([["a", "b"], ["d"]]);
     expect(pipeline.isError()).toBe(true);
-    expect(sink.stats).toMatchObject({ delivered: 3, failed: 1 });
+    expect(sink.stats).toMatchObject({ delivered: 3, rejected: 1, isolated: 1, failed: 0 });
   });
 
   it("under a soft error policy, what it gave up on is dropped and confirmed; the pipeline goes on", async () => {

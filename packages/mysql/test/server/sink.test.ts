@@ -69,8 +69,8 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
     expect([...settled.values()].every((s) => s === "done")).toBe(true);
     expect(await run.stop()).toBe(0);
     expect(await db.count("people")).toBe(N);
-    expect(sink.stats).toMatchObject({ stored: N, rejected: 0, failed: 0 });
-    expect(sink.stats.statements).toBeGreaterThanOrEqual(Math.ceil(N / 100));
+    expect(sink.stats).toMatchObject({ delivered: N, rejected: 0, failed: 0 });
+    expect(sink.stats.batches).toBeGreaterThanOrEqual(Math.ceil(N / 100));
     const [seven] = await db.query<Record<string, unknown>[]>("SELECT * FROM people WHERE id = 7");
     expect(seven).toMatchObject({ name: "person 7", email: null, photo: Buffer.from([0, 1, 255]) });
     // Stored as JSON text (mysql2 may hand it back parsed).
@@ -89,7 +89,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
       { name: "a", value: 10, note: "new" },
       { name: "c", value: 30, note: "new" },
     ]);
-    await until(() => sink.stats.stored === 2, "the upsert");
+    await until(() => sink.stats.delivered === 2, "the upsert");
     expect(await run.stop()).toBe(0);
     expect(await db.query("SELECT * FROM counters ORDER BY name")).toEqual([
       { name: "a", value: 10, note: "keep" },
@@ -144,7 +144,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
     expect(stored).toEqual(Array.from({ length: N }, (_, n) => n).filter((n) => !(n in bad)));
     // Soft errors drop the bad events: every delivery is confirmed, none is left hanging.
     expect([...settled.values()].every((s) => s === "done")).toBe(true);
-    expect(sink.stats).toMatchObject({ stored: N - 6, rejected: 6, isolated: 1, failed: 0 });
+    expect(sink.stats).toMatchObject({ delivered: N - 6, rejected: 6, isolated: 1, failed: 0 });
   });
 
   it("with the default (hard) error handling a bad row stops the pipeline and fails its delivery; the good rows are still stored", async () => {
@@ -174,7 +174,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
     const [first] = (pipeline as Lenient).errors as MySQLDeliveryError[];
     expect(first).toBeInstanceOf(MySQLDeliveryError);
     expect(first!.server.code).toBe("ER_NO_SUCH_TABLE");
-    expect(sink.stats).toMatchObject({ failed: 2, stored: 0, isolated: 0 });
+    expect(sink.stats).toMatchObject({ failed: 2, delivered: 0, isolated: 0 });
   });
 
   it("throttles a fast source at its high watermark, and stores everything", async () => {
@@ -188,7 +188,7 @@ describeWithServer("MySQLSink against MariaDB", "MYSQL_URL", (serverUrl) => {
     pipeline.build(source, sink);
     app.pumpService.addPipeline(pipeline);
     const run = runApp(app);
-    await until(() => sink.stats.stored === 20000, "every row stored", 6000);
+    await until(() => sink.stats.delivered === 20000, "every row stored", 6000);
     expect(await run.stop()).toBe(0);
     expect(await db.count("burst")).toBe(20000);
     expect(sink.stats.throttled).toBeGreaterThan(1);

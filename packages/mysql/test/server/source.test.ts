@@ -100,7 +100,7 @@ describeWithServer("MySQLSource against MariaDB", "MYSQL_URL", (serverUrl) => {
       expect(source.stats.rows).toBe(0);
       expect(pipeline.isError()).toBe(false);
       await proxy.open();
-      await until(() => source.stats.cycles === 1 && sink.stats.stored === 2500, "the copy");
+      await until(() => source.stats.cycles === 1 && sink.stats.delivered === 2500, "the copy");
       expect(await run.stop()).toBe(0);
     } finally {
       await proxy.close();

@@ -1,8 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { Sink } from "../../component/sink.js";
+import { BatchSink, type BatchEntry, type BatchOutcome } from "../../component/batch-sink.js";
 import type { ComponentOptions } from "../../component/options.js";
 import type { Context } from "../../context.js";
-import { deliveryOf } from "../../delivery/delivery.js";
 import type { PumpApplication } from "../../application/application.js";
 import type { Pipeline } from "../../pipeline/pipeline.js";
 
@@ -26,79 +25,31 @@ export class MemoryServer<T = unknown> {
   }
 }
 
-interface Held<T> {
-  context: Context;
-  event: T;
-}
-
 /**
- * A sink to a `MemoryServer` that keeps the contract the conformance kit checks — the shape of a real
- * buffering sink in a few lines: a buffer written in batches by one loop, the pipeline throttled from
- * `capacity` events held until half of them are written, retries while the server is down, each event
- * settled once the server stored it (a refused one through the pipeline's error handling), the rest
- * written on stop.
+ * A sink to a `MemoryServer` that keeps the contract the conformance kit checks: a `BatchSink` in a few
+ * lines — batches of 20, the pipeline throttled from 100 events held until half of them are written,
+ * retries while the server is down, each event settled once the server stored it (a refused one
+ * through the pipeline's error handling), the rest written on stop.
  */
-export class MemorySink<T = unknown> extends Sink<T> {
-  override readonly confirmsDelivery = true;
+export class MemorySink<T = unknown> extends BatchSink<T, T> {
   readonly server: MemoryServer<T>;
-  capacity = 100;
-  batchSize = 20;
-  retryMs = 20;
-  protected buffer: Held<T>[] = [];
-  #held = 0;
-  #throttled = false;
-  #loop: Promise<void> | undefined;
 
   constructor(app: PumpApplication, pipeline: Pipeline, server: MemoryServer<T>, options: ComponentOptions = {}) {
     super(app, pipeline, options);
     this.server = server;
+    this.limits = { ...this.limits, batchSize: 20, lingerMs: 0, highEvents: 100, lowEvents: 50, deliveryTimeoutMs: Infinity, retryDelayMs: 20, retryDelayMaxMs: 20 };
   }
 
   process(context: Context, event: T): void {
-    this.buffer.push({ context, event });
-    this.#held++;
-    if (this.#held >= this.capacity && !this.#throttled) {
-      this.#throttled = true;
-      this.pipeline.throttle(this, true);
-    }
-    this.#loop ??= this.#write().finally(() => {
-      this.#loop = undefined;
-    });
+    this.enqueue(context, event, event, 1);
   }
 
-  override async stop(): Promise<void> {
-    while (this.#loop !== undefined) await this.#loop;
+  protected send(batch: readonly BatchEntry<T>[]): Promise<BatchOutcome> {
+    return this.server.write(batch.map((entry) => entry.payload));
   }
 
-  async #write(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.batchSize);
-      let outcome: (Error | undefined)[];
-      for (let attempts = 1; ; attempts++) {
-        try {
-          outcome = await this.server.write(batch.map((held) => held.event));
-          break;
-        } catch (error) {
-          this.log[attempts === 1 ? "warn" : "debug"]("Write failed; trying again", { error, attempts });
-          await delay(this.retryMs);
-        }
-      }
-      batch.forEach((held, k) => this.#settle(held, outcome[k]));
-      this.#held -= batch.length;
-      if (this.#throttled && this.#held <= this.capacity / 2) {
-        this.#throttled = false;
-        this.pipeline.throttle(this, false);
-      }
-    }
-  }
-
-  #settle(held: Held<T>, refusal: Error | undefined): void {
-    const delivery = deliveryOf(held.context);
-    if (refusal === undefined) {
-      delivery?.done();
-      return;
-    }
-    if (this.pipeline.setError(held.context, held.event, refusal, this)) delivery?.fail(refusal);
-    else delivery?.done();
+  /** The memory server fails a write only while it is down. */
+  protected override isTransient(): boolean {
+    return true;
   }
 }

@@ -132,8 +132,8 @@ async function pump(p: InfluxParams): Promise<RunOutput> {
   const sink = new InfluxDBSink(app, pipeline, connection, { config: { integer_fields: "bytes, status" } });
   const t = await runSeeded(app, pipeline, sink, points(measurement, p.events), p.events);
   return {
-    events: sink.stats.written,
-    extra: { failed: t.failed(), requests: sink.stats.requests, retries: sink.stats.retries, throttled: sink.stats.throttled, maxBuffered: sink.stats.maxBuffered },
+    events: sink.stats.delivered,
+    extra: { failed: t.failed(), batches: sink.stats.batches, retries: sink.stats.retries, throttled: sink.stats.throttled, maxBuffered: sink.stats.maxBuffered },
     after: readBack(p, measurement),
   };
 }

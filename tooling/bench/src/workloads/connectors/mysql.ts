@@ -117,8 +117,8 @@ async function pump(p: MySQLParams): Promise<RunOutput> {
   const sink = new MySQLSink(app, pipeline, connection, { config: { table, columns: COLUMNS.join(",") } });
   const t = await runSeeded(app, pipeline, sink, records(p.events), p.events);
   return {
-    events: sink.stats.stored,
-    extra: { failed: t.failed(), statements: sink.stats.statements, retries: sink.stats.retries, throttled: sink.stats.throttled, maxBuffered: sink.stats.maxBuffered },
+    events: sink.stats.delivered,
+    extra: { failed: t.failed(), batches: sink.stats.batches, retries: sink.stats.retries, throttled: sink.stats.throttled, maxBuffered: sink.stats.maxBuffered },
     after: readBack(db, p, table),
   };
 }

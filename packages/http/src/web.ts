@@ -82,10 +82,18 @@ export function refuseUpgrade(socket: Duplex, status: number, message: string, h
 export class OwnListener {
   readonly server: Server;
   readonly #path: string;
+  /** Responses not yet sent: told to close their connection when the listener closes. */
+  readonly #unanswered = new Set<ServerResponse>();
+  #closing = false;
 
   constructor(path: string, onRequest: RequestHandler | undefined, onUpgrade: UpgradeHandler | undefined) {
     this.#path = path;
     this.server = createServer((request, response) => {
+      if (this.#closing) response.setHeader("Connection", "close");
+      else {
+        this.#unanswered.add(response);
+        response.once("close", () => this.#unanswered.delete(response));
+      }
       if (onRequest !== undefined && pathOf(request) === this.#path) onRequest(request, response);
       else reply(response, 404, { result: "NOT-FOUND", path: pathOf(request) });
     });
@@ -106,8 +114,14 @@ export class OwnListener {
     });
   }
 
-  /** Stops accepting connections and drops idle ones; requests under way finish (their connections close after). */
+  /**
+   * Stops accepting connections and drops idle ones; requests under way finish, their connections closed
+   * after the answer — kept alive, a client's next request would reach this closed listener, not the
+   * next one on the port.
+   */
   close(): void {
+    this.#closing = true;
+    for (const response of this.#unanswered) if (!response.headersSent) response.setHeader("Connection", "close");
     this.server.close();
     this.server.closeIdleConnections();
   }

@@ -1,13 +1,13 @@
 // The conformance kit of @pump/core/testing against the file package: FileLineSource reads a folder
 // whose files are its "messages" (post=delete: a file goes once every line of it settled), FileCSVSink
-// writes a file of its own per case. A folder has no connection and a local file no server to lose:
+// and FileBlockSink write a file of their own per case. A folder has no connection and a local file no server to lose:
 // those parts of the contracts are declared not applicable below.
 import { readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PeriodicTrigger } from "@pump/core";
 import { sinkConformance, sourceConformance } from "@pump/core/testing";
 import { describe, it } from "vitest";
-import { FileCSVSink, FileLineSource, type Line } from "../src/index.js";
+import { FileBlockSink, FileCSVSink, FileLineSource, type Line } from "../src/index.js";
 import { tempDir } from "./helpers.js";
 
 describe("FileLineSource keeps the source contract (conformance kit)", () => {
@@ -54,6 +54,29 @@ describe("FileCSVSink keeps the sink contract (conformance kit)", () => {
           const text = await readFile(path, "utf8").catch(() => "");
           return Math.max(text.split("\n").filter((line) => line !== "").length - 1, 0);
         },
+        tearDown: () => Promise.resolve(),
+      };
+    },
+  });
+  for (const c of cases) it(c.name, c.run);
+});
+
+describe("FileBlockSink keeps the sink contract (conformance kit)", () => {
+  const cases = sinkConformance<string>({
+    name: "FileBlockSink",
+    capacity: 100,
+    notApplicable: {
+      outage: "a local file has no server to be unreachable",
+      throttle: "the pipeline awaits each write: nothing is buffered to throttle on",
+      refusal: "a file refuses no bytes; an event that is not bytes or a string fails in process(), before it is taken",
+    },
+    setUp: async () => {
+      const path = join(await tempDir(), "blocks.txt");
+      return {
+        // appending, so that every event's block stays in the one file
+        create: (app, pipeline) => new FileBlockSink(app, pipeline, { config: { path, mode: "ab", flags: "O_CREAT,O_APPEND" } }),
+        event: (i) => `${i}\n`,
+        stored: async () => (await readFile(path, "utf8").catch(() => "")).split("\n").filter((line) => line !== "").length,
         tearDown: () => Promise.resolve(),
       };
     },

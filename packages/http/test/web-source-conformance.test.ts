@@ -38,7 +38,7 @@ class WebhookSender {
   async close(): Promise<void> {
     this.#closed = true;
     this.#agent.destroy();
-    await Promise.allSettled([...this.#pending]);
+    await Promise.allSettled(this.#pending);
   }
 
   async #deliver(body: string): Promise<void> {

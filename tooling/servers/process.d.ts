@@ -21,3 +21,12 @@ export declare class PumpProcess {
  * tests that run pumps importing the built package. `entry`: the file that must exist (dist/index.js).
  */
 export declare function buildPackage(packageRoot: string | URL, entry?: string): void;
+
+/** The code of the first ```language block after the line `after` (a heading) in a Markdown text; throws when there is none. */
+export declare function codeBlock(markdown: string, language: string, after: string): string;
+
+/**
+ * Node's `--import` argument (`node --import <it> script.ts`) that runs a TypeScript script against the
+ * sources of the package at `packageRoot`: its own name resolves to its src/index.ts.
+ */
+export declare function sourceImport(packageRoot: string | URL): string;

@@ -1,5 +1,6 @@
-// A pump run as a child process by a connector test (`node <script>`, Node strips the types), its
-// stdout lines kept: the kill -9 tests of the connectors start, kill and restart such pumps.
+// Pumps run as child processes by the packages' tests: PumpProcess (`node <script>`, Node strips the
+// types; its stdout lines kept: the kill -9 tests of the connectors start, kill and restart such pumps),
+// buildPackage for those that import a built package, and what the README-example tests share.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, globSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -53,4 +54,22 @@ export class PumpProcess {
   kill(signal) {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
+}
+
+/** The code of the first ```language block after the line `after` (a heading) in a Markdown text. */
+export function codeBlock(markdown, language, after) {
+  const heading = markdown.indexOf(after);
+  if (heading === -1) throw new Error(`no '${after}' in the text`);
+  const fence = `\`\`\`${language}\n`;
+  const start = markdown.indexOf(fence, heading);
+  if (start === -1) throw new Error(`no \`\`\`${language} block after '${after}'`);
+  return markdown.slice(start + fence.length, markdown.indexOf("```", start + fence.length));
+}
+
+/** Node's `--import` argument that runs a TypeScript script against the sources of the package at `packageRoot` (resolve-ts.mjs). */
+export function sourceImport(packageRoot) {
+  const root = packageRoot instanceof URL ? fileURLToPath(packageRoot) : packageRoot;
+  const hook = new URL("./resolve-ts.mjs", import.meta.url);
+  hook.searchParams.set("root", root.replace(/\/$/, ""));
+  return hook.href;
 }

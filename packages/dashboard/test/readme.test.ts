@@ -5,17 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { codeBlock, sourceImport } from "@pump/test-servers/process";
 import type { DashboardFrame } from "../src/index.js";
 import { until } from "./pump.js";
 import { openStream } from "./sse.js";
 
 const example = fileURLToPath(new URL("./readme-example.ts", import.meta.url));
-const hook = fileURLToPath(new URL("./fixtures/resolve-ts.mjs", import.meta.url));
-
-function codeBlock(readme: string, language: string, after: string): string {
-  const start = readme.indexOf(`\`\`\`${language}\n`, readme.indexOf(after));
-  return readme.slice(start + language.length + 4, readme.indexOf("```", start + 3));
-}
 
 describe("the README's example", () => {
   it("is the code of test/readme-example.ts", async () => {
@@ -29,7 +24,7 @@ describe("the README's example", () => {
     const conf = codeBlock(readme, "ini", "## Example");
     expect(conf).toContain("listen=127.0.0.1:8080");
     await writeFile(join(dir, "pump.conf"), conf.replace("127.0.0.1:8080", "127.0.0.1:0"));
-    const child = spawn(process.execPath, ["--import", hook, example, "-c", "pump.conf"], {
+    const child = spawn(process.execPath, ["--import", sourceImport(new URL("../", import.meta.url)), example, "-c", "pump.conf"], {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, PUMP_API_TOKEN: "t0ken" },

@@ -4,15 +4,10 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { codeBlock, sourceImport } from "@pump/test-servers/process";
 import { listFiles, tempDir } from "./helpers.js";
 
 const example = fileURLToPath(new URL("./readme-example.ts", import.meta.url));
-const hook = fileURLToPath(new URL("./fixtures/resolve-ts.mjs", import.meta.url));
-
-function codeBlock(readme: string, language: string, after: string): string {
-  const start = readme.indexOf(`\`\`\`${language}\n`, readme.indexOf(after));
-  return readme.slice(start + language.length + 4, readme.indexOf("```", start + 3));
-}
 
 describe("the README's example", () => {
   it("is the code of test/readme-example.ts", async () => {
@@ -28,7 +23,7 @@ describe("the README's example", () => {
     await mkdir(join(dir, "out"));
     await writeFile(join(dir, "inbox", "a.csv"), "item,price,quantity\ntea,2.5,4\ncake,3,1\n");
     await writeFile(join(dir, "inbox", "b.csv"), "item,price,quantity\ncoffee,4,2\n");
-    const child = spawn(process.execPath, ["--import", hook, example, "-c", "pump.conf"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", sourceImport(new URL("../", import.meta.url)), example, "-c", "pump.conf"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

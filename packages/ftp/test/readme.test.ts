@@ -6,15 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { describeWithServer } from "@pump/test-servers/vitest";
+import { codeBlock, sourceImport } from "@pump/test-servers/process";
 import { TestFtp, unique } from "./helpers.js";
 
 const example = fileURLToPath(new URL("./readme-example.ts", import.meta.url));
-const hook = fileURLToPath(new URL("./fixtures/resolve-ts.mjs", import.meta.url));
-
-function codeBlock(readme: string, language: string, after: string): string {
-  const start = readme.indexOf(`\`\`\`${language}\n`, readme.indexOf(after));
-  return readme.slice(start + language.length + 4, readme.indexOf("```", start + 3));
-}
 
 it("the README's example is the code of test/readme-example.ts", async () => {
   const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
@@ -47,7 +42,7 @@ describeWithServer("the README's example against the FTP server", "FTP_URL", (ur
     const dir = await mkdtemp(join(tmpdir(), "pump-ftp-readme-"));
     try {
       await writeFile(join(dir, "pump.conf"), conf);
-      const child = spawn(process.execPath, ["--import", hook, example, "-c", "pump.conf"], {
+      const child = spawn(process.execPath, ["--import", sourceImport(new URL("../", import.meta.url)), example, "-c", "pump.conf"], {
         cwd: dir,
         env: { ...process.env, FTP_PASSWORD: decodeURIComponent(server.password) },
         stdio: ["ignore", "pipe", "pipe"],

@@ -5,15 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { codeBlock, sourceImport } from "@pump/test-servers/process";
 import { json, startServer } from "./helpers.js";
 
 const example = fileURLToPath(new URL("./readme-example.ts", import.meta.url));
-const hook = fileURLToPath(new URL("./fixtures/resolve-ts.mjs", import.meta.url));
-
-function codeBlock(readme: string, language: string, after: string): string {
-  const start = readme.indexOf(`\`\`\`${language}\n`, readme.indexOf(after));
-  return readme.slice(start + language.length + 4, readme.indexOf("```", start + 3));
-}
 
 describe("the README's example", () => {
   it("is the code of test/readme-example.ts", async () => {
@@ -29,7 +24,7 @@ describe("the README's example", () => {
     try {
       const conf = codeBlock(readme, "ini", "## Example").replace("127.0.0.1:8081", `127.0.0.1:${api.port}`).replace("127.0.0.1:8082", `127.0.0.1:${webhook.port}`);
       await writeFile(join(dir, "pump.conf"), conf);
-      const child = spawn(process.execPath, ["--import", hook, example, "-c", "pump.conf"], {
+      const child = spawn(process.execPath, ["--import", sourceImport(new URL("../", import.meta.url)), example, "-c", "pump.conf"], {
         cwd: dir,
         env: { ...process.env, WEBHOOK_TOKEN: "t0k3n" },
         stdio: ["ignore", "pipe", "pipe"],

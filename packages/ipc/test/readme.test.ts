@@ -6,15 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { codeBlock, sourceImport } from "@pump/test-servers/process";
 import { TestServer, freePort, until } from "./helpers.js";
 
 const example = fileURLToPath(new URL("./readme-example.ts", import.meta.url));
-const hook = fileURLToPath(new URL("./fixtures/resolve-ts.mjs", import.meta.url));
-
-function codeBlock(readme: string, language: string, after: string): string {
-  const start = readme.indexOf(`\`\`\`${language}\n`, readme.indexOf(after));
-  return readme.slice(start + language.length + 4, readme.indexOf("```", start + 3));
-}
 
 describe("the README's example", () => {
   it("is the code of test/readme-example.ts", async () => {
@@ -30,7 +25,7 @@ describe("the README's example", () => {
     const relayPort = await freePort();
     const conf = codeBlock(readme, "ini", "## Example").replace("127.0.0.1 8888", `127.0.0.1 ${relayPort}`).replace("127.0.0.1 9999", `127.0.0.1 ${targetPort}`);
     await writeFile(join(dir, "relay.conf"), conf);
-    const child = spawn(process.execPath, ["--import", hook, example, "-c", "relay.conf"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", sourceImport(new URL("../", import.meta.url)), example, "-c", "relay.conf"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

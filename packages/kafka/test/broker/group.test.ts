@@ -2,6 +2,11 @@ import { describeWithServer } from "@pump/test-servers/vitest";
 import { expect, it } from "vitest";
 import { committedToEnd, createTopic, produce, PumpProcess, testKafka, TopicReader, unique, until } from "../helpers.js";
 
+/** The partitions a copy pump said last that it owns. */
+function assigned(pump: PumpProcess): string[] {
+  return (pump.last("ASSIGNED") ?? "").split(" ").filter(Boolean);
+}
+
 describeWithServer("Three pump processes in one consumer group", "KAFKA_BROKERS", (brokers) => {
   const kafka = testKafka(brokers);
 
@@ -17,7 +22,7 @@ describeWithServer("Three pump processes in one consumer group", "KAFKA_BROKERS"
     const reader = await new TopicReader(kafka, output).start();
     try {
       // The group settles: each pump owns some partitions, no partition is owned twice, all are owned.
-      const owned = (): string[][] => pumps.map((p) => (p.last("ASSIGNED") ?? "").split(" ").filter(Boolean));
+      const owned = (): string[][] => pumps.map(assigned);
       await until(() => {
         const sets = owned();
         const all = sets.flat();
@@ -57,7 +62,8 @@ describeWithServer("Three pump processes in one consumer group", "KAFKA_BROKERS"
     await createTopic(kafka, input, 6);
     await createTopic(kafka, output, 3);
     const N = 12_000;
-    await produce(kafka, input, Array.from({ length: N }, (_, n) => ({ key: `k${n % 101}`, value: `m${n}` })));
+    const records = Array.from({ length: N }, (_, n) => ({ key: `k${n % 101}`, value: `m${n}` }));
+    await produce(kafka, input, records.slice(0, N / 2));
     const env = { KAFKA_BROKERS: brokers, IN_TOPIC: input, OUT_TOPIC: output, GROUP: group, PACE_EVERY: "20", PACE_MS: "10" };
     const reader = await new TopicReader(kafka, output).start();
     const pumps: PumpProcess[] = [];
@@ -67,7 +73,11 @@ describeWithServer("Three pump processes in one consumer group", "KAFKA_BROKERS"
       await until(() => reader.counts().size >= N / 4, "a quarter copied by the first pump");
       const b = new PumpProcess("copy-pump.ts", { ...env, TAG: "b" });
       pumps.push(b);
-      await until(() => reader.records.some((r) => r.headers.pump === "b"), "the second pump to take partitions over");
+      // The rebalance moves partitions to b while a is mid-stream; the second half comes only then, so b
+      // has records of its own to copy however fast a was meanwhile.
+      await until(() => assigned(b).length > 0 && assigned(a).length + assigned(b).length === 6, "the second pump to take partitions over");
+      await produce(kafka, input, records.slice(N / 2));
+      await until(() => reader.records.some((r) => r.headers.pump === "b"), "the second pump to copy records of its partitions");
       a.kill("SIGTERM"); // leaves the group in order: what it handed over settles and is committed first
       expect(await a.exited).toBe(0);
       await until(() => reader.counts().size >= N, "every record copied");

@@ -3,6 +3,7 @@ import {
   ConfigError,
   deliveryOf,
   Sink,
+  Wakeup,
   type ComponentOptions,
   type ConfigValues,
   type Context,
@@ -121,7 +122,7 @@ export class AMQPSink extends Sink<unknown> {
   #throttling = false;
   #closing = false;
   #loop: Promise<void> | undefined;
-  #wakeup: PromiseWithResolvers<void> | undefined;
+  readonly #wakeup = new Wakeup();
   #stopSignal = new AbortController();
 
   constructor(app: PumpApplication, pipeline: Pipeline, connection: string | AMQPConnection, options: ComponentOptions = {}) {
@@ -189,20 +190,20 @@ export class AMQPSink extends Sink<unknown> {
     this.#bytes += content.length;
     if (this.buffered > this.stats.maxBuffered) this.stats.maxBuffered = this.buffered;
     this.#updateThrottle();
-    this.#wake();
+    this.#wakeup.wake();
   }
 
   /** Publishes what is left and waits for its confirms, at most `flush_timeout`; then fails the rest and closes the channel. */
   override async stop(): Promise<void> {
     this.#closing = true;
-    this.#wake();
+    this.#wakeup.wake();
     const loop = this.#loop;
     this.#loop = undefined;
     if (loop !== undefined) {
       const timer = delay(this.#flushTimeoutMs, false, { ref: false });
       const flushed = await Promise.race([loop.then(() => true), timer]);
       this.#stopSignal.abort();
-      this.#wake();
+      this.#wakeup.wake();
       await loop;
       if (!flushed) this.log.warn("Stopping with unconfirmed events: they fail", { events: this.buffered });
     }
@@ -228,7 +229,7 @@ export class AMQPSink extends Sink<unknown> {
 
   readonly #onConnectionClose = (): void => {
     this.#updateThrottle();
-    this.#wake();
+    this.#wakeup.wake();
   };
 
   async #run(): Promise<void> {
@@ -241,7 +242,7 @@ export class AMQPSink extends Sink<unknown> {
         continue;
       }
       if (this.#pending.length === 0 || this.#unconfirmed.size >= this.#maxUnconfirmed || !publisher.writable) {
-        await this.#sleep();
+        await this.#wakeup.sleep();
         continue;
       }
       await this.#publish(publisher);
@@ -275,7 +276,7 @@ export class AMQPSink extends Sink<unknown> {
     channel.once("close", () => this.#channelClosed(publisher));
     channel.on("drain", () => {
       publisher.writable = true;
-      this.#wake();
+      this.#wakeup.wake();
     });
     this.#publisher = publisher;
     this.#updateThrottle();
@@ -347,7 +348,7 @@ export class AMQPSink extends Sink<unknown> {
       if (item.refusals > 0) this.log.debug("Message confirmed after being refused", { refusals: item.refusals });
       deliveryOf(item.context)?.done();
       this.#updateThrottle();
-      this.#wake();
+      this.#wakeup.wake();
       return;
     }
     if (!publisher.open || (error as Error).message === "channel closed") {
@@ -370,7 +371,7 @@ export class AMQPSink extends Sink<unknown> {
       this.#bytes -= item.content.length;
       this.#giveUp([item], new AMQPDeliveryError(`the broker refused the message ${item.refusals} time(s): ${(error as Error)?.message ?? String(error)}`, 1, { cause: error }));
       this.#updateThrottle();
-      this.#wake();
+      this.#wakeup.wake();
       return;
     }
     this.stats.retried++;
@@ -395,7 +396,7 @@ export class AMQPSink extends Sink<unknown> {
     }
     if (publisher.error !== undefined) this.log.warn("The publishing channel closed", { error: publisher.error });
     this.#updateThrottle();
-    this.#wake();
+    this.#wakeup.wake();
   }
 
   /** Puts messages back among the pending ones, in their original order. */
@@ -407,7 +408,7 @@ export class AMQPSink extends Sink<unknown> {
     }
     this.#pending = [...this.#pending, ...items].toSorted(bySeq);
     this.#updateThrottle();
-    this.#wake();
+    this.#wakeup.wake();
   }
 
   /**
@@ -442,15 +443,7 @@ export class AMQPSink extends Sink<unknown> {
     }
   }
 
-  #wake(): void {
-    const wakeup = this.#wakeup;
-    this.#wakeup = undefined;
-    wakeup?.resolve();
-  }
 
-  #sleep(): Promise<void> {
-    return (this.#wakeup ??= Promise.withResolvers<void>()).promise;
-  }
 
   async #pause(ms: number, signal: AbortSignal): Promise<void> {
     try {

@@ -5,6 +5,7 @@ import {
   Delivery,
   isStopSignal,
   Source,
+  Wakeup,
   type ComponentOptions,
   type ConfigValues,
   type Context,
@@ -82,7 +83,7 @@ export class AMQPSource<Out = Buffer> extends Source<Out> {
   #consumption: Consumption | undefined;
   #inflight = 0;
   #draining = false;
-  #wakeup: PromiseWithResolvers<void> | undefined;
+  readonly #wakeup = new Wakeup();
   #settledAll: PromiseWithResolvers<void> | undefined;
 
   constructor(app: PumpApplication, pipeline: Pipeline, connection: string | AMQPConnection, options: ComponentOptions = {}) {
@@ -152,7 +153,7 @@ export class AMQPSource<Out = Buffer> extends Source<Out> {
     });
     channel.once("close", () => {
       consumption.open = false;
-      this.#wake();
+      this.#wakeup.wake();
     });
     try {
       await channel.prefetch(this.prefetchCount);
@@ -185,7 +186,7 @@ export class AMQPSource<Out = Buffer> extends Source<Out> {
       if (message.fields.redelivered) this.stats.redelivered++;
       consumption.buffer.push(message);
     }
-    this.#wake();
+    this.#wakeup.wake();
   }
 
   /** Hands what the broker delivered to the pipeline, a batch at a time, until the channel closes or the source drains. */
@@ -266,15 +267,9 @@ export class AMQPSource<Out = Buffer> extends Source<Out> {
     }
   }
 
-  #wake(): void {
-    const wakeup = this.#wakeup;
-    this.#wakeup = undefined;
-    wakeup?.resolve();
-  }
 
   #idle(): Promise<void> {
-    const wakeup = (this.#wakeup ??= Promise.withResolvers<void>());
-    return Promise.race([wakeup.promise, this.stopped()]);
+    return Promise.race([this.#wakeup.sleep(), this.stopped()]);
   }
 
   #closed(consumption: Consumption): Promise<void> {
@@ -291,7 +286,7 @@ export class AMQPSource<Out = Buffer> extends Source<Out> {
    */
   override async drain(): Promise<void> {
     this.#draining = true;
-    this.#wake();
+    this.#wakeup.wake();
     const consumption = this.#consumption;
     if (consumption === undefined || !consumption.open) return;
     try {

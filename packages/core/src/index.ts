@@ -49,6 +49,7 @@ export { ConfigFile, type ConfigFileOptions } from "./config/conf-file.js";
 
 export type { Context } from "./context.js";
 export { PubSub, type Subscriber } from "./pubsub.js";
+export { Wakeup } from "./wakeup.js";
 export { Logger, logging, formatRecord, type LogLevel, type LogRecord, type LogWriter } from "./logger.js";
 export {
   PumpError,

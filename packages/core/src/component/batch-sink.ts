@@ -2,6 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Context } from "../context.js";
 import { deliveryOf } from "../delivery/delivery.js";
 import { ConfigError, UndeliveredError } from "../errors.js";
+import { Wakeup } from "../wakeup.js";
 import { Sink } from "./sink.js";
 
 /** One event a `BatchSink` holds: what it sends for it, and how much that weighs. */
@@ -107,7 +108,7 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
   #throttling = false;
   #closing = false;
   #loop: Promise<void> | undefined;
-  #wakeup: PromiseWithResolvers<void> | undefined;
+  readonly #wakeup = new Wakeup();
 
   /** One attempt at sending `batch`. Rejects when nothing was stored; else resolves to the outcome. */
   protected abstract send(batch: readonly BatchEntry<P>[]): Promise<BatchOutcome>;
@@ -202,13 +203,13 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
     const held = queue.length + this.#inflight;
     if (held > this.stats.maxBuffered) this.stats.maxBuffered = held;
     this.#updateThrottle();
-    if (queue.length === 1 || this.#full() || this.#throttling) this.#wake();
+    if (queue.length === 1 || this.#full() || this.#throttling) this.#wakeup.wake();
   }
 
   /** Sends what is left (transient failures are still tried again until `deliveryTimeoutMs`). */
   override async stop(): Promise<void> {
     this.#closing = true;
-    this.#wake();
+    this.#wakeup.wake();
     const loop = this.#loop;
     this.#loop = undefined;
     await loop;
@@ -236,20 +237,20 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
           return true;
         },
       );
-      while (!this.#closing && !(await Promise.race([settled, this.#sleep(Infinity).then(() => false)]))) {
+      while (!this.#closing && !(await Promise.race([settled, this.#wakeup.sleep().then(() => false)]))) {
         // woken by an event or by stop(): look again
       }
     }
     for (;;) {
       if (this.#queue.length === 0) {
         if (this.#closing) return;
-        await this.#sleep(Infinity);
+        await this.#wakeup.sleep();
         continue;
       }
       if (!this.#full() && !this.#closing && !this.#throttling) {
         const wait = this.limits.lingerMs - (performance.now() - this.#queue[0]!.at);
         if (wait > 0) {
-          await this.#sleep(wait);
+          await this.#wakeup.sleep(wait);
           continue;
         }
       }
@@ -259,7 +260,7 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
       } catch (error) {
         // a bug of the subclass's hooks: the batch's unsettled events are still given up on, visibly
         const left = batch.filter((entry) => deliveryOf(entry.context)?.settled !== true);
-        this.#giveUp(left, this.deliveryError(`unexpected failure: ${(error as Error)?.message ?? String(error)}`, left.length, error));
+        this.#giveUp(left, this.deliveryError(`unexpected failure: ${messageOf(error)}`, left.length, error));
       }
       this.#inflight = 0;
       this.#inflightBytes = 0;
@@ -300,7 +301,8 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
         outcome = await this.send(batch);
       } catch (error) {
         const left = deadline - performance.now();
-        if (this.isTransient(error) && left > 0) {
+        const transient = this.isTransient(error);
+        if (transient && left > 0) {
           attempts++;
           this.stats.retries++;
           this.log[attempts === 1 ? "warn" : "debug"]("Sending failed; trying again", { target: this.target, error, events: batch.length, attempts });
@@ -319,8 +321,8 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
           await this.#deliver(batch.slice(half), false);
           return;
         }
-        const why = attempts > 0 ? ` after ${attempts} retries` : this.isTransient(error) ? ` (delivery timeout)` : "";
-        this.#giveUp(batch, this.deliveryError(`gave up sending ${batch.length} event(s) to ${this.target}${why}: ${(error as Error)?.message ?? String(error)}`, batch.length, error));
+        const why = attempts > 0 ? ` after ${attempts} retries` : transient ? " (delivery timeout)" : "";
+        this.#giveUp(batch, this.deliveryError(`gave up sending ${batch.length} event(s) to ${this.target}${why}: ${messageOf(error)}`, batch.length, error));
         return;
       }
       if (attempts > 0) this.log.notice("Sending works again", { target: this.target, attempts, events: batch.length });
@@ -348,7 +350,7 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
   /** One event the server refused: through the pipeline's error handling, with the connector's error. */
   #reject(entry: BatchEntry<P>, reason: unknown): void {
     this.stats.rejected++;
-    const error = this.rejectError(entry, reason instanceof Error ? reason : new Error(String(reason)));
+    const error = this.rejectError(entry, reason instanceof Error ? reason : new Error(messageOf(reason)));
     this.log.warn("The server refused an event", { target: this.target, error });
     this.pipeline.failEvent(entry.context, entry.event, error, this);
   }
@@ -373,16 +375,10 @@ export abstract class BatchSink<In = unknown, P = In> extends Sink<In> {
       this.pipeline.throttle(this, false);
     }
   }
+}
 
-  #wake(): void {
-    const wakeup = this.#wakeup;
-    this.#wakeup = undefined;
-    wakeup?.resolve();
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const wakeup = (this.#wakeup ??= Promise.withResolvers<void>());
-    if (ms === Infinity) return wakeup.promise;
-    return Promise.race([wakeup.promise, delay(ms, undefined, { ref: false })]);
-  }
+/** What a thrown value says: its `message`, or itself as text. */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  return typeof message === "string" ? message : String(error);
 }
